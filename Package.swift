@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-process-hub",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ClusterNode", targets: ["ClusterNode"]),
+        .library(name: "ProcessHubTesting", targets: ["ProcessHubTesting"]),
+        .executable(name: "processhub", targets: ["processhub"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "ClusterNode",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ProcessHubTesting",
+            dependencies: ["ClusterNode"]
+        ),
+        .target(
+            name: "DemoActors",
+            dependencies: ["ClusterNode"]
+        ),
+        .executableTarget(
+            name: "processhub",
+            dependencies: [
+                "ClusterNode",
+                "DemoActors",
+                "ProcessHubTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ClusterNodeTests",
+            dependencies: [
+                "ClusterNode",
+                "DemoActors",
+                "ProcessHubTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

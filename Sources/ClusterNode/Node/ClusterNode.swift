@@ -1,0 +1,86 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A running node of a cluster: it listens, connects to its seeds and the rest of the cluster
+/// (full mesh), authenticates peers, detects failures and carries distributed actor calls.
+///
+/// ```swift
+/// let node = try await ClusterNode.start(.init(
+///     name: "n1", port: 7001, secret: .init("s3cret"), seeds: [NodeAddress("127.0.0.1:7002")!]))
+/// for await event in node.events { print(event) }   // up / down with a reason
+/// ```
+public final class ClusterNode: Sendable {
+    /// The node's distributed actor system: pass it to your distributed actors.
+    public let system: ClusterSystem
+    private let ownsGroup: Bool
+    private let agent: NodeAgent
+
+    private init(system: ClusterSystem, ownsGroup: Bool) {
+        self.system = system
+        self.ownsGroup = ownsGroup
+        self.agent = NodeAgent.start(on: system)
+    }
+
+    /// Starts a node: validates the settings, binds the port and begins connecting to the seeds.
+    ///
+    /// Returns once the node listens; peers come up asynchronously (watch ``events``).
+    /// - Parameters:
+    ///   - group: the event loops to use; by default the node makes and owns its own.
+    ///   - logger: where the node logs; `node` metadata is added.
+    public static func start(
+        _ settings: ClusterNodeSettings, group: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "processhub.node")
+    ) async throws -> ClusterNode {
+        try settings.validate()
+        let ownsGroup = group == nil
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoopThreads)
+        let holder = SystemHolder()
+        let server: any Channel
+        do {
+            server = try await ClusterSystem.bindServer(
+                host: settings.host, port: settings.port, group: group, system: { holder.system })
+        } catch {
+            if ownsGroup { try? await group.shutdownGracefully() }
+            throw error
+        }
+        let port = server.localAddress?.port ?? settings.port
+        let nodeID = NodeID(name: settings.name, host: settings.host, port: port, incarnation: .random(in: 1 ... .max))
+        var logger = logger
+        logger[metadataKey: "node"] = "\(settings.name)@\(settings.host):\(port)"
+        let system = ClusterSystem(nodeID: nodeID, settings: settings, group: group, logger: logger)
+        holder.system = system
+        let node = ClusterNode(system: system, ownsGroup: ownsGroup)
+        system.startTransport(server: server)
+        logger.info("node started as \(nodeID)")
+        return node
+    }
+
+    /// This node's identity (its port is the real one when started with port 0).
+    public var id: NodeID { system.nodeID }
+
+    /// The nodes this node is connected to, itself excluded.
+    public var members: [NodeID] { system.members }
+
+    /// Membership changes, starting with an `up` event per current member. Each access makes
+    /// an independent stream; it finishes at ``shutdown()``.
+    public var events: AsyncStream<MembershipEvent> { system.membershipEvents() }
+
+    /// Leaves the cluster gracefully: peers are told and see this node leave at once, calls in
+    /// flight fail, links and the listener close, and the node's own event loops stop.
+    public func shutdown() async {
+        system.logger.info("node shutting down")
+        await system.shutdownTransport()
+        if ownsGroup { try? await system.group.shutdownGracefully() }
+    }
+}
+
+/// Lets the listener's child initialiser find the system, which exists only once the port is known.
+private final class SystemHolder: Sendable {
+    private let box = Mutex<ClusterSystem?>(nil)
+    var system: ClusterSystem? {
+        get { box.withLock { $0 } }
+        set { box.withLock { $0 = newValue } }
+    }
+}
