@@ -56,6 +56,9 @@ public final class LocalCluster: Sendable {
 public struct WaitTimeout: Error, CustomStringConvertible {
     /// What was waited for.
     public var description: String
+
+    /// Creates the error.
+    public init(description: String) { self.description = description }
 }
 
 /// Polls `condition` every few milliseconds until it holds; throws ``WaitTimeout`` after `timeout`.

@@ -1,4 +1,5 @@
 import ClusterNode
+import Foundation
 import DemoActors
 import ProcessHubTesting
 import Testing
@@ -16,6 +17,29 @@ struct MeshTests {
         }
         // One link per pair: n2 and n3 were introduced through n1 and connected to each other.
         #expect(Set(cluster.nodes[1].members) == [cluster.nodes[0].id, cluster.nodes[2].id])
+    }
+
+    @Test func simultaneousConnectsLeaveExactlyOneLink() async throws {
+        // Two nodes that are each other's seed dial each other at the same moment.
+        let ports = try freePorts(2)
+        var settings = (0..<2).map { i in
+            ClusterNodeSettings(name: "s\(i)", port: ports[i], secret: "tie", seeds: [NodeAddress(host: "127.0.0.1", port: ports[1 - i])])
+        }
+        settings[0].reconnectInterval = .milliseconds(50)
+        settings[1].reconnectInterval = .milliseconds(50)
+        let (settingsA, settingsB) = (settings[0], settings[1])
+        async let first = ClusterNode.start(settingsA)
+        async let second = ClusterNode.start(settingsB)
+        let (a, b) = try await (first, second)
+        let recorderA = MembershipRecorder(a)
+        let recorderB = MembershipRecorder(b)
+        try await waitUntil { a.members == [b.id] && b.members == [a.id] }
+        try await Task.sleep(for: .milliseconds(500))  // many more dial ticks
+        #expect(recorderA.events == [.up(b.id)])
+        #expect(recorderB.events == [.up(a.id)])
+        #expect(try a.system.link(to: b.id).initiator == b.system.link(to: a.id).initiator)
+        await a.shutdown()
+        await b.shutdown()
     }
 
     @Test func aGracefulShutdownIsSeenAsLeavingAtOnce() async throws {
@@ -86,3 +110,22 @@ struct MeshTests {
     }
 }
 
+
+/// Ports that were free a moment ago (bind to port 0, read the port, close).
+func freePorts(_ count: Int) throws -> [Int] {
+    try (0..<count).map { _ in
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else { throw WaitTimeout(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

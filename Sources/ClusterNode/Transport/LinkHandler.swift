@@ -17,8 +17,13 @@ final class LinkHandler: ChannelInboundHandler {
 
     private struct PendingCall {
         var continuation: CheckedContinuation<ReplyOutcome, any Error>
-        var timer: Scheduled<Void>
+        var deadline: NIODeadline
+        var timeout: Duration
     }
+
+    /// How often pending calls are checked for expiry. One sweep per link instead of a timer per
+    /// call keeps the call path free of timer allocations; a timeout fires at most this late.
+    static let timeoutResolution = TimeAmount.milliseconds(20)
 
     private let system: ClusterSystem
     private let linkID: UInt64
@@ -32,6 +37,7 @@ final class LinkHandler: ChannelInboundHandler {
     private(set) var link: Link?
     private var stream = ByteBuffer()
     private var pendingCalls: [UInt64: PendingCall] = [:]
+    private var timeoutSweep: Scheduled<Void>?
     private var highestStartedCall: UInt64 = 0
     private var cancelledBeforeStart: Set<UInt64> = []
     private var outboundMethods: [String: UInt64] = [:]
@@ -75,8 +81,8 @@ final class LinkHandler: ChannelInboundHandler {
         handshakeTimer?.cancel()
         let calls = pendingCalls
         pendingCalls.removeAll()
+        timeoutSweep?.cancel()
         for call in calls.values {
-            call.timer.cancel()
             call.continuation.resume(
                 throwing: ClusterError(.nodeDown, "the link to \(link?.peer.description ?? "the peer") closed"))
         }
@@ -261,7 +267,7 @@ final class LinkHandler: ChannelInboundHandler {
     // MARK: Calls
 
     func startCall(_ message: CallMessage, timeout: Duration, continuation: CheckedContinuation<ReplyOutcome, any Error>) {
-        guard let context, let link else {
+        guard let context, link != nil, !closing else {
             return continuation.resume(throwing: ClusterError(.nodeDown, "the link to the target node is closed"))
         }
         if cancelledBeforeStart.remove(message.callID) != nil {
@@ -278,13 +284,9 @@ final class LinkHandler: ChannelInboundHandler {
                     "the call to \(message.method) is \(buffer.readableBytes) bytes, above the maximum frame size \(maxFrameSize)"
                 ))
         }
-        let callID = message.callID
-        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) {
-            guard let call = self.pendingCalls.removeValue(forKey: callID) else { return }
-            call.continuation.resume(
-                throwing: ClusterError(.callTimeout, "no reply from \(link.peer) within \(timeout)"))
-        }
-        pendingCalls[callID] = PendingCall(continuation: continuation, timer: timer)
+        pendingCalls[message.callID] = PendingCall(
+            continuation: continuation, deadline: .now() + timeout.timeAmount, timeout: timeout)
+        scheduleTimeoutSweep()
         // Only a frame that is really sent may define an interned name.
         if case .define(let id, let name) = methodRef { outboundMethods[name] = id }
         context.write(wrapOutboundOut(buffer), promise: nil)
@@ -293,7 +295,6 @@ final class LinkHandler: ChannelInboundHandler {
 
     func cancelCall(_ callID: UInt64) {
         if let call = pendingCalls.removeValue(forKey: callID) {
-            call.timer.cancel()
             call.continuation.resume(throwing: CancellationError())
         } else if callID > highestStartedCall {
             cancelledBeforeStart.insert(callID)
@@ -304,8 +305,27 @@ final class LinkHandler: ChannelInboundHandler {
         guard let call = pendingCalls.removeValue(forKey: reply.callID) else {
             return  // timed out or cancelled already
         }
-        call.timer.cancel()
         call.continuation.resume(returning: reply.outcome)
+    }
+
+    private func scheduleTimeoutSweep() {
+        guard timeoutSweep == nil, let context else { return }
+        timeoutSweep = context.eventLoop.assumeIsolated().scheduleTask(in: Self.timeoutResolution) {
+            self.timeoutSweep = nil
+            self.expireCalls()
+        }
+    }
+
+    /// Fails the calls whose deadline passed; reschedules itself while calls are pending.
+    private func expireCalls() {
+        let now = NIODeadline.now()
+        let expired = pendingCalls.filter { $0.value.deadline <= now }
+        for (callID, call) in expired {
+            pendingCalls[callID] = nil
+            call.continuation.resume(
+                throwing: ClusterError(.callTimeout, "no reply from \(link?.peer.description ?? "the peer") within \(call.timeout)"))
+        }
+        if !pendingCalls.isEmpty { scheduleTimeoutSweep() }
     }
 
     // MARK: Method interning
