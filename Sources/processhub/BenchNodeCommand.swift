@@ -45,9 +45,9 @@ struct BenchNodeCommand: AsyncParsableCommand {
         let echo = try Echo.resolve(id: id, using: node.system)
         let ping = Ping(sequence: 1, text: "hello, cluster", flag: true)
         for _ in 0..<2000 { _ = try await echo.echo(ping) }
-        _ = try TCPPingPong.measure(port: tcpPort, count: 2000)
+        _ = try await TCPPingPong.measureOnOwnThread(port: tcpPort, count: 2000)
         for _ in 0..<reps {
-            let tcp = try TCPPingPong.measure(port: tcpPort, count: calls)
+            let tcp = try await TCPPingPong.measureOnOwnThread(port: tcpPort, count: calls)
             let start = ContinuousClock.now
             for _ in 0..<calls { _ = try await echo.echo(ping) }
             let sequential = (ContinuousClock.now - start).microseconds / Double(calls)

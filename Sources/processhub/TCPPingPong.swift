@@ -41,6 +41,15 @@ enum TCPPingPong {
         close(connection)
     }
 
+    /// Measures on a thread of its own, so the blocking socket calls never stall an event loop.
+    static func measureOnOwnThread(port: Int, count: Int) async throws -> Double {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try measure(port: port, count: count) })
+            }
+        }
+    }
+
     /// Measures `count` round trips against the echo server at `port`; returns µs per round trip.
     static func measure(port: Int, count: Int) throws -> Double {
         let connection = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -14,44 +14,40 @@ import Synchronization
 public final class ClusterNode: Sendable {
     /// The node's distributed actor system: pass it to your distributed actors.
     public let system: ClusterSystem
-    private let ownsGroup: Bool
     private let agent: NodeAgent
 
-    private init(system: ClusterSystem, ownsGroup: Bool) {
+    private init(system: ClusterSystem) {
         self.system = system
-        self.ownsGroup = ownsGroup
         self.agent = NodeAgent.start(on: system)
     }
 
     /// Starts a node: validates the settings, binds the port and begins connecting to the seeds.
     ///
     /// Returns once the node listens; peers come up asynchronously (watch ``events``).
+    ///
+    /// For the lowest call latency, make NIO's event loops Swift's global executor at the top of
+    /// your `main.swift` (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`)
+    /// and keep the default `group`: a task awaiting a reply then resumes on the thread that read
+    /// it instead of waking another thread.
     /// - Parameters:
-    ///   - group: the event loops to use; by default the node makes and owns its own.
+    ///   - group: the event loops to use; by default NIO's shared `MultiThreadedEventLoopGroup.singleton`.
+    ///     The node never shuts the group down.
     ///   - logger: where the node logs; `node` metadata is added.
     public static func start(
-        _ settings: ClusterNodeSettings, group: (any EventLoopGroup)? = nil,
+        _ settings: ClusterNodeSettings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "processhub.node")
     ) async throws -> ClusterNode {
         try settings.validate()
-        let ownsGroup = group == nil
-        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoopThreads)
         let holder = SystemHolder()
-        let server: any Channel
-        do {
-            server = try await ClusterSystem.bindServer(
-                host: settings.host, port: settings.port, group: group, system: { holder.system })
-        } catch {
-            if ownsGroup { try? await group.shutdownGracefully() }
-            throw error
-        }
+        let server = try await ClusterSystem.bindServer(
+            host: settings.host, port: settings.port, group: group, system: { holder.system })
         let port = server.localAddress?.port ?? settings.port
         let nodeID = NodeID(name: settings.name, host: settings.host, port: port, incarnation: .random(in: 1 ... .max))
         var logger = logger
         logger[metadataKey: "node"] = "\(settings.name)@\(settings.host):\(port)"
         let system = ClusterSystem(nodeID: nodeID, settings: settings, group: group, logger: logger)
         holder.system = system
-        let node = ClusterNode(system: system, ownsGroup: ownsGroup)
+        let node = ClusterNode(system: system)
         system.startTransport(server: server)
         logger.info("node started as \(nodeID)")
         return node
@@ -68,11 +64,10 @@ public final class ClusterNode: Sendable {
     public var events: AsyncStream<MembershipEvent> { system.membershipEvents() }
 
     /// Leaves the cluster gracefully: peers are told and see this node leave at once, calls in
-    /// flight fail, links and the listener close, and the node's own event loops stop.
+    /// flight fail, and links and the listener close.
     public func shutdown() async {
         system.logger.info("node shutting down")
         await system.shutdownTransport()
-        if ownsGroup { try? await system.group.shutdownGracefully() }
     }
 }
 

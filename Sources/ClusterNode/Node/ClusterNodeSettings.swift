@@ -32,8 +32,6 @@ public struct ClusterNodeSettings: Sendable {
     public var reconnectInterval: Duration
     /// How long a peer that went down (not by leaving) is retried before it is forgotten. Default 60 s.
     public var forgetDownPeerAfter: Duration
-    /// Event-loop threads for networking. Default: one per core.
-    public var eventLoopThreads: Int
     /// Where inbound remote calls run. Default ``InboundExecution/eventLoop``.
     public var inboundExecution: InboundExecution
 
@@ -68,7 +66,6 @@ public struct ClusterNodeSettings: Sendable {
         self.handshakeTimeout = .seconds(3)
         self.reconnectInterval = .seconds(1)
         self.forgetDownPeerAfter = .seconds(60)
-        self.eventLoopThreads = System.coreCount
         self.inboundExecution = .eventLoop
     }
 
@@ -83,6 +80,5 @@ public struct ClusterNodeSettings: Sendable {
         if callTimeout <= .zero { throw fail("callTimeout must be positive") }
         if maxFrameSize < 1024 { throw fail("maxFrameSize must be at least 1024 bytes") }
         if maxFrameSize > Int(Int32.max) { throw fail("maxFrameSize must fit in 31 bits") }
-        if eventLoopThreads < 1 { throw fail("eventLoopThreads must be at least 1") }
     }
 }

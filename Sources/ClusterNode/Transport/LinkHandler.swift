@@ -43,6 +43,8 @@ final class LinkHandler: ChannelInboundHandler {
     private var outboundMethods: [String: UInt64] = [:]
     private var inboundMethods: [UInt64: String] = [:]
     private var flushScheduled = false
+    /// Counts inbound reads, to tell a silent peer from a stalled event loop.
+    private var framesRead: UInt64 = 0
     private var closeReason: MembershipEvent.DownReason = .connectionLost
     private var closeReported = false
     private var handshakeTimer: Scheduled<Void>?
@@ -96,6 +98,7 @@ final class LinkHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
+        framesRead &+= 1
         if stream.readableBytes == 0 {
             stream = incoming
         } else {
@@ -125,8 +128,15 @@ final class LinkHandler: ChannelInboundHandler {
         case .write:
             send(.heartbeat)
         case .read:
-            closeReason = .heartbeatTimeout
-            closeConnection(warning: "nothing received for \(system.settings.heartbeatTimeout) (heartbeat timeout)")
+            // Check again after one more pass of the event loop: if this loop was stalled (a
+            // blocking task), the peer's frames may be waiting unread and the peer is fine.
+            let readsBefore = framesRead
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(10)) {
+                guard self.framesRead == readsBefore else { return }
+                self.closeReason = .heartbeatTimeout
+                self.closeConnection(
+                    warning: "nothing received for \(self.system.settings.heartbeatTimeout) (heartbeat timeout)")
+            }
         case .all:
             break
         }
