@@ -258,11 +258,27 @@ final class LinkHandler: ChannelInboundHandler {
         scheduleFlush()
     }
 
+    /// Frames written since the last flush. Past ``flushBatchLimit`` the batch goes out at once,
+    /// so the peer starts working while this side is still producing (two pipelined batches
+    /// instead of strict ping-pong between two busy event loops).
+    private var unflushedFrames = 0
+    /// Measured with `processhub bench w5` (100 callers): no limit ~55k calls/s, 8–32 ~80–117k.
+    static let flushBatchLimit = 16
+
     private func scheduleFlush() {
-        guard !flushScheduled, let context else { return }
+        guard let context else { return }
+        unflushedFrames += 1
+        if unflushedFrames >= Self.flushBatchLimit {
+            unflushedFrames = 0
+            context.flush()
+            return
+        }
+        guard !flushScheduled else { return }
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute {
             self.flushScheduled = false
+            guard self.unflushedFrames > 0 else { return }
+            self.unflushedFrames = 0
             self.context?.flush()
         }
     }
