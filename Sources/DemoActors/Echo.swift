@@ -34,6 +34,7 @@ public struct UnregisteredEchoError: Error, Sendable {
 
 /// The actor the tests and benchmarks call across nodes.
 public distributed actor Echo {
+    /// Echo actors live in a `ClusterSystem`.
     public typealias ActorSystem = ClusterSystem
 
     /// The kind name under which nodes register `Echo`.

@@ -379,18 +379,6 @@ struct BinaryCoderTests {
         }
     }
 
-    private struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         try BinaryEncoder().encode(value)
     }
@@ -780,7 +768,7 @@ struct BinaryCoderTests {
     }
 
     @Test func randomBytesNeverCrash() throws {
-        var random = SplitMix64(state: 0x5EED)
+        var random = SeededGenerator(seed: 0x5EED)
         for _ in 0..<2000 {
             let count = Int.random(in: 0..<48, using: &random)
             var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
