@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ClusterNode", targets: ["ClusterNode"]),
+        .library(name: "ProcessHub", targets: ["ProcessHub"]),
         .library(name: "ProcessHubTesting", targets: ["ProcessHubTesting"]),
         .executable(name: "processhub", targets: ["processhub"]),
     ],
@@ -22,6 +23,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ProcessHub",
+            dependencies: [
+                "ClusterNode",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -53,6 +61,14 @@ let package = Package(
                 "ProcessHubTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ProcessHubTests",
+            dependencies: [
+                "ClusterNode",
+                "ProcessHub",
+                "ProcessHubTesting",
             ]
         ),
     ],

@@ -1,0 +1,73 @@
+import ClusterNode
+import Distributed
+
+/// The protocol a child's distributed actor adopts.
+///
+/// ```swift
+/// distributed actor Counter: HubProcess {
+///     typealias ActorSystem = ClusterSystem
+///     static let kind: HubKind = "counter"
+///     struct Arguments: Codable, Sendable { var start = 0 }
+///     private var value: Int
+///     init(actorSystem: ClusterSystem, arguments: Arguments, context: ChildContext) {
+///         self.actorSystem = actorSystem
+///         self.value = arguments.start
+///     }
+///     distributed func increment(by n: Int) -> Int { value += n; return value }
+/// }
+/// ```
+/// A child that also adopts ``RunningHubProcess`` has a long-running `run(context:)`; one that does
+/// not costs no task at all.
+public protocol HubProcess: DistributedActor where ActorSystem == ClusterSystem {
+    /// The arguments a ``ChildSpec`` carries for this kind.
+    associatedtype Arguments: Codable & Sendable
+
+    /// The stable name under which hubs register this kind.
+    static var kind: HubKind { get }
+
+    /// Creates the child on the node that hosts it.
+    init(actorSystem: ClusterSystem, arguments: Arguments, context: ChildContext)
+}
+
+/// A child with a long-running body: it "crashes" when `run` throws and "exits" when it returns;
+/// the supervisor then applies the spec's ``RestartType``.
+public protocol RunningHubProcess: HubProcess {
+    /// The child's body. Cancelled when the child is stopped.
+    func run(context: ChildContext) async throws
+}
+
+/// What a child knows about its activation.
+public struct ChildContext: Sendable {
+    /// The child's id.
+    public let childID: ChildID
+    /// The hub it belongs to.
+    public let hubID: HubID
+    /// Counts the activations of this child on this node (1 for the first start, +1 per restart):
+    /// a fencing token the child can stamp on its writes.
+    public let epoch: UInt64
+    let stopHandler: @Sendable (ChildStopReason) -> Void
+
+    /// Creates a context (the supervisor does; tests may).
+    public init(
+        childID: ChildID, hubID: HubID, epoch: UInt64, stop: @escaping @Sendable (ChildStopReason) -> Void = { _ in }
+    ) {
+        self.childID = childID
+        self.hubID = hubID
+        self.epoch = epoch
+        self.stopHandler = stop
+    }
+
+    /// Asks the supervisor to stop this child as if its `run()` had ended with `reason`
+    /// (the restart type then decides whether it comes back).
+    public func stop(_ reason: ChildStopReason = .normal) {
+        stopHandler(reason)
+    }
+}
+
+/// Why a child ended.
+public enum ChildStopReason: Sendable, Hashable {
+    /// A normal exit: `run()` returned, or the child asked to stop.
+    case normal
+    /// A crash, with a description of the error.
+    case crashed(String)
+}
