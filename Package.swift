@@ -35,16 +35,17 @@ let package = Package(
         ),
         .target(
             name: "ProcessHubTesting",
-            dependencies: ["ClusterNode"]
+            dependencies: ["ClusterNode", "ProcessHub"]
         ),
         .target(
             name: "DemoActors",
-            dependencies: ["ClusterNode"]
+            dependencies: ["ClusterNode", "ProcessHub"]
         ),
         .executableTarget(
             name: "processhub",
             dependencies: [
                 "ClusterNode",
+                "ProcessHub",
                 "DemoActors",
                 "ProcessHubTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -68,6 +69,7 @@ let package = Package(
             dependencies: [
                 "ClusterNode",
                 "ProcessHub",
+                "DemoActors",
                 "ProcessHubTesting",
             ]
         ),

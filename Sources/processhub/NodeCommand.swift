@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClusterNode
 import DemoActors
+import ProcessHub
 
 /// `processhub node`: runs one node until SIGTERM/SIGINT, printing membership events.
 struct NodeCommand: AsyncParsableCommand {
@@ -10,21 +11,31 @@ struct NodeCommand: AsyncParsableCommand {
         discussion: """
             Prints `READY <node-id>` once listening, then `up <node-id>` and \
             `down <node-id> (<reason>)` lines. SIGTERM or SIGINT leaves the cluster gracefully \
-            and exits 0. The demo kinds (echo) are registered.
+            and exits 0. The demo kinds (echo; counter in every hub) are registered.
             """
     )
 
     @OptionGroup var options: NodeOptions
 
+    @Option(name: .customLong("hub"), help: "Run a hub with this id (repeatable); it hosts the demo kinds.")
+    var hubs: [String] = []
+
     func run() async throws {
         options.watchParent()
         let node = try await ClusterNode.start(try options.settings(), logger: options.logger(label: "processhub.node"))
         registerDemoKinds(on: node.system)
+        var running: [ProcessHub] = []
+        for hubID in hubs {
+            var configuration = HubConfiguration(hubID: HubID(hubID))
+            registerDemoKinds(in: &configuration)
+            running.append(try await ProcessHub.start(configuration, on: node))
+        }
         emit("READY \(node.id)")
         let events = Task {
             for await event in node.events { emit(event.description) }
         }
         await waitForTerminationSignal()
+        for hub in running { await hub.stop() }
         await node.shutdown()
         await events.value
         emit("STOPPED \(node.id)")

@@ -185,6 +185,11 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         _ = held
     }
 
+    /// Whether an actor with this well-known name lives on this node.
+    public func hasLocalActor(wellKnownName name: String) -> Bool {
+        localActor(.name(name)) != nil
+    }
+
     func localActor(_ ref: LocalActorRef) -> (any DistributedActor)? {
         state.withLock { $0.actors[ref]?.actor }
     }

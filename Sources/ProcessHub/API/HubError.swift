@@ -1,0 +1,73 @@
+/// The typed error of hub operations that fail as a whole (as opposed to the per-child errors in
+/// ``StartResult`` and ``StopResult``).
+public struct HubError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is; switch on it.
+    public enum Code: String, Sendable, Hashable, Codable {
+        /// The configuration cannot work (see the message).
+        case invalidConfiguration
+        /// A start was asked for no children.
+        case noChildren
+        /// With `checkExisting`, some ids are already registered (``HubError/childIDs``); nothing started.
+        case alreadyStarted
+        /// The same id appears twice in one start request (``HubError/childIDs``).
+        case duplicateChildIDs
+        /// The awaited result did not arrive in time.
+        case timeout
+        /// The hub is stopped (or stopping).
+        case hubStopped
+        /// A hub with this id already runs on this node.
+        case hubAlreadyRunning
+        /// The hub is partitioned from the cluster (partition-tolerance strategies).
+        case partitioned
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// A human-readable explanation.
+    public var message: String
+    /// The children concerned, when the error is about particular ids.
+    public var childIDs: [ChildID]
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, childIDs: [ChildID] = []) {
+        self.code = code
+        self.message = message
+        self.childIDs = childIDs
+    }
+
+    /// `code: message`.
+    public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// Why one child could not be started or stopped; reported per child in results.
+public struct ChildError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public enum Code: String, Sendable, Hashable, Codable {
+        /// The kind is not registered on the node that was to host the child.
+        case unknownKind
+        /// The kind's arguments could not be decoded there.
+        case invalidArguments
+        /// The child's initialiser threw.
+        case startFailed
+        /// The node that was to start or stop it did not answer in time (or went down).
+        case noResponse
+        /// No child with that id is registered.
+        case notFound
+        /// The target hub is partitioned.
+        case partitioned
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// A human-readable explanation.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `code: message`.
+    public var description: String { "\(code.rawValue): \(message)" }
+}

@@ -1,0 +1,188 @@
+import ClusterNode
+import Distributed
+import Logging
+
+/// A hub running on one node: the handle through which this node starts, stops and finds the
+/// hub's children, wherever in the cluster they run.
+///
+/// Nodes that start a hub with the same ``HubID`` find each other and form one hub cluster: they
+/// place each child on the node(s) its distribution strategy names, keep a registry every node
+/// reads locally, restart the children of a node that dies on the survivors, and move children to
+/// a node that joins.
+public final class ProcessHub: Sendable {
+    let core: HubCore
+
+    private init(core: HubCore) {
+        self.core = core
+    }
+
+    /// Starts a hub on `node`: validates the configuration, makes the hub reachable, announces it
+    /// to the connected nodes and starts the configuration's static children.
+    ///
+    /// Throws ``HubError/Code/invalidConfiguration`` or ``HubError/Code/hubAlreadyRunning``.
+    public static func start(
+        _ configuration: HubConfiguration, on node: ClusterNode,
+        logger: Logger = Logger(label: "processhub.hub")
+    ) async throws(HubError) -> ProcessHub {
+        try configuration.validate()
+        var logger = logger
+        logger[metadataKey: "hub"] = "\(configuration.hubID)"
+        logger[metadataKey: "node"] = "\(node.id.name)@\(node.id.host):\(node.id.port)"
+        let core = HubCore(configuration: configuration, node: node, logger: logger)
+        try await core.start()
+        for peer in node.members { await core.announce(to: peer) }
+        let hub = ProcessHub(core: core)
+        if !configuration.childSpecs.isEmpty {
+            let specs = configuration.childSpecs.filter { !core.registry.contains($0.id) }
+            if !specs.isEmpty { _ = try? hub.startChildren(specs, options: .init(checkExisting: false)) }
+        }
+        return hub
+    }
+
+    /// Leaves the hub cluster gracefully: peers see this node leave at once and restart its
+    /// children on themselves; the children here are stopped.
+    public func stop() async {
+        await core.stop()
+    }
+
+    /// The hub's id.
+    public var hubID: HubID { core.hubID }
+    /// The node this hub runs on.
+    public var node: ClusterNode { core.node }
+    /// The hub's hook handlers; register and cancel at any time.
+    public var hooks: HookRegistry { core.hooks }
+
+    // MARK: Starting and stopping
+
+    /// Starts children: validates, places and dispatches them, and returns at once.
+    ///
+    /// Immediate problems throw: no children, duplicate ids in the batch, and with
+    /// `checkExisting` ids already registered (nothing is started then). Await
+    /// ``StartOperation/result(timeout:)`` for the per-child outcome.
+    public func startChildren(_ specs: [ChildSpec], options: StartOptions = .init()) throws(HubError) -> StartOperation {
+        StartOperation(task: try core.startChildren(specs, options: options))
+    }
+
+    /// Starts one child (``startChildren(_:options:)`` with one spec).
+    public func startChild(_ spec: ChildSpec, options: StartOptions = .init()) throws(HubError) -> StartOperation {
+        try startChildren([spec], options: options)
+    }
+
+    /// Stops children wherever they run, and returns at once; unknown ids are reported as
+    /// ``ChildError/Code/notFound`` in the awaited result.
+    public func stopChildren(_ ids: [ChildID], options: StopOptions = .init()) throws(HubError) -> StopOperation {
+        if core.isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        return StopOperation(task: core.stopChildren(ids, options: options))
+    }
+
+    /// Stops one child.
+    public func stopChild(_ id: ChildID, options: StopOptions = .init()) throws(HubError) -> StopOperation {
+        try stopChildren([id], options: options)
+    }
+
+    // MARK: Lookups (local, never on the network)
+
+    /// What the registry knows about a child, or `nil`.
+    public func child(_ id: ChildID) -> ChildInfo? { core.registry.child(id) }
+
+    /// The actor ids of a child's instances (empty when unknown).
+    public func actorIDs(of id: ChildID) -> [ActorID] { core.registry.actorIDs(of: id) }
+
+    /// A typed reference to a child's first instance: the local actor when it runs here,
+    /// a remote proxy otherwise. Returns `nil` when the child is unknown.
+    public func resolve<P: HubProcess>(_ id: ChildID, as type: P.Type) throws -> P? {
+        let ids = actorIDs(of: id)
+        guard let actorID = ids.first(where: { $0.node == core.localNode }) ?? ids.first else { return nil }
+        return try P.resolve(id: actorID, using: core.system)
+    }
+
+    /// Which children to list.
+    public enum ListScope: Sendable {
+        /// Every child of the hub cluster.
+        case global
+        /// The children running on this node.
+        case local
+    }
+
+    /// Children and their locations (``ListScope/local``: only this node's instances), sorted by id.
+    public func processList(_ scope: ListScope = .global) -> [(id: ChildID, locations: [ChildLocation])] {
+        switch scope {
+        case .global:
+            return core.registry.processList().map { ($0.0, $0.1) }
+        case .local:
+            let node = core.localNode
+            return core.registry.localProcessList(on: node).map { ($0.0, [ChildLocation(node: node, actorID: $0.1)]) }
+        }
+    }
+
+    /// The whole registry.
+    public func registryDump() -> [ChildID: ChildInfo] { core.registry.dump() }
+
+    /// Children whose metadata `tag` equals `tag`.
+    public func children(taggedWith tag: String) -> [ChildInfo] { core.registry.children(taggedWith: tag) }
+
+    /// Children whose metadata has `key`, with the value.
+    public func children(withMetadataKey key: String) -> [(child: ChildInfo, value: String)] {
+        core.registry.children(withMetadataKey: key).map { ($0.0, $0.1) }
+    }
+
+    /// The ids of the children this node's supervisor runs.
+    public func whichChildren() async -> [ChildID] { await core.supervisor.runningIDs.sorted() }
+
+    /// The hub's member nodes, without this one unless `includeLocal`.
+    public func nodes(includeLocal: Bool = false) -> [NodeID] {
+        includeLocal ? core.hubNodes : core.peers
+    }
+
+    /// Another node's view of this hub's registry (child id → actor ids), asked over the network:
+    /// for tools and tests that check every node agrees.
+    public func registryView(on node: NodeID) async throws -> [ChildID: [ActorID]] {
+        if node == core.localNode { return core.registry.dump().mapValues { $0.locations.map(\.actorID) } }
+        return try await core.endpoint(of: node).registryView()
+    }
+
+    /// Whether the hub runs (not stopped).
+    public var isAlive: Bool { !core.isStopped }
+
+    /// Whether topology work (joins, leaves, redistribution) is pending.
+    public var isLocked: Bool { core.isLocked }
+
+    /// Whether the partition-tolerance strategy has stopped this hub's children. Always `false`
+    /// with ``Divergence``.
+    public var isPartitioned: Bool { false }
+}
+
+/// A start in flight. Awaiting it is optional.
+public struct StartOperation: Sendable {
+    let task: Task<StartResult, Never>
+
+    /// Waits for the per-child outcome, at most `timeout`.
+    public func result(timeout: Duration = .seconds(30)) async throws(HubError) -> StartResult {
+        try await awaitTask(task, timeout: timeout)
+    }
+}
+
+/// A stop in flight. Awaiting it is optional.
+public struct StopOperation: Sendable {
+    let task: Task<StopResult, Never>
+
+    /// Waits for the per-child outcome, at most `timeout`.
+    public func result(timeout: Duration = .seconds(30)) async throws(HubError) -> StopResult {
+        try await awaitTask(task, timeout: timeout)
+    }
+}
+
+private func awaitTask<T: Sendable>(_ task: Task<T, Never>, timeout: Duration) async throws(HubError) -> T {
+    let result = await withTaskGroup(of: T?.self) { group in
+        group.addTask { await task.value }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+    guard let result else { throw HubError(.timeout, "no result within \(timeout)") }
+    return result
+}

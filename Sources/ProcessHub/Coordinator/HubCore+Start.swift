@@ -1,0 +1,162 @@
+import ClusterNode
+
+/// Starting children: the originating node's side (validate, place, dispatch per node, collect)
+/// and the hosting node's side (re-place if the views differ, start, register, propagate).
+extension HubCore {
+    // MARK: Originating node
+
+    /// Validates, places and dispatches a batch; the returned task finishes with the result.
+    func startChildren(_ specs: [ChildSpec], options: StartOptions) throws(HubError) -> Task<StartResult, Never> {
+        if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        if specs.isEmpty { throw HubError(.noChildren, "no children to start") }
+        var seen = Set<ChildID>()
+        let duplicates = specs.map(\.id).filter { !seen.insert($0).inserted }
+        if !duplicates.isEmpty {
+            throw HubError(.duplicateChildIDs, "ids appear twice in the request", childIDs: duplicates)
+        }
+        if options.checkExisting {
+            let existing = specs.map(\.id).filter { registry.contains($0) }
+            if !existing.isEmpty {
+                throw HubError(.alreadyStarted, "\(existing.count) children are already started", childIDs: existing)
+            }
+        }
+        let nodes = hubNodes
+        let placement = self.placement(of: specs.map(\.id), on: nodes)
+        let children = specs.map { spec in
+            ChildStartData(childID: spec.id, spec: spec, nodes: placement[spec.id] ?? [], metadata: options.metadata(for: spec.id))
+        }
+        let signature = configuration.distribution.signature(of: nodes)
+        return Task { await self.dispatchStart(children, signature: signature, options: options) }
+    }
+
+    /// Sends each node its share (in parallel) and turns the answers into a ``StartResult``.
+    private func dispatchStart(_ children: [ChildStartData], signature: UInt64, options: StartOptions) async -> StartResult {
+        var perNode: [NodeID: [ChildStartData]] = [:]
+        for child in children {
+            for node in child.nodes { perNode[node, default: []].append(child) }
+        }
+        let originator = localNode
+        let outcomes = await withTaskGroup(of: [ChildStartOutcome].self) { group in
+            for (node, share) in perNode {
+                let request = StartRequest(originator: originator, signature: signature, children: share)
+                group.addTask { await self.sendStart(request, to: node, timeout: options.timeout) }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        var result = Self.startResult(children: children, outcomes: outcomes)
+        if options.onFailure == .rollback && !result.errors.isEmpty && !result.started.isEmpty {
+            let stop = stopChildren(result.ids, options: StopOptions(timeout: options.timeout))
+            _ = await stop.value
+            result.rolledBack = true
+        }
+        return result
+    }
+
+    /// One start request to one node; a node that fails to answer yields `noResponse` per child.
+    func sendStart(_ request: StartRequest, to node: NodeID, timeout: Duration) async -> [ChildStartOutcome] {
+        do {
+            if node == localNode { return await handleStart(request) }
+            let endpoint = try self.endpoint(of: node)
+            return try await ClusterSystem.withCallTimeout(timeout) { try await endpoint.startChildren(request) }
+        } catch {
+            let error = ChildError(.noResponse, "\(node) did not answer the start: \(error)")
+            return request.children.map { ChildStartOutcome(childID: $0.childID, node: node, actorID: nil, error: error) }
+        }
+    }
+
+    static func startResult(children: [ChildStartData], outcomes: [ChildStartOutcome]) -> StartResult {
+        let byChild = Dictionary(grouping: outcomes, by: \.childID)
+        var started: [(id: ChildID, locations: [ChildLocation])] = []
+        var errors: [(id: ChildID, error: ChildError)] = []
+        for child in children {
+            let answers = byChild[child.childID] ?? []
+            let locations = answers.compactMap { answer in answer.actorID.map { ChildLocation(node: answer.node, actorID: $0) } }
+            if let failure = answers.first(where: { $0.error != nil })?.error {
+                errors.append((child.childID, failure))
+            } else if locations.isEmpty {
+                errors.append((child.childID, ChildError(.noResponse, "no node reported starting it")))
+            }
+            if !locations.isEmpty { started.append((child.childID, locations.sorted { $0.node < $1.node })) }
+        }
+        return StartResult(started: started, errors: errors)
+    }
+
+    // MARK: Hosting node
+
+    /// Starts this node's share of a request; children another node should host are forwarded
+    /// there and their outcomes included.
+    func handleStart(_ request: StartRequest) async -> [ChildStartOutcome] {
+        await hooks.dispatch(
+            .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
+        let (mine, forwards) = splitByPlacement(request)
+        var outcomes = await startLocally(mine, authoredBy: request.originator)
+        if !forwards.isEmpty {
+            await hooks.dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards.mapValues { $0.map(\.childID) }))
+            outcomes += await withTaskGroup(of: [ChildStartOutcome].self) { group in
+                for (node, children) in forwards {
+                    let forwarded = StartRequest(originator: request.originator, signature: signature, children: children)
+                    group.addTask { await self.sendStart(forwarded, to: node, timeout: self.configuration.crossNodeRequestTimeout) }
+                }
+                return await group.reduce(into: []) { $0 += $1 }
+            }
+        }
+        return outcomes
+    }
+
+    /// Keeps the children this node hosts by its own view; the rest go to the nodes its view
+    /// names that the originator did not already send them to.
+    private func splitByPlacement(_ request: StartRequest) -> (mine: [ChildStartData], forwards: [NodeID: [ChildStartData]]) {
+        let me = localNode
+        if request.signature == signature && configuration.distribution.isDeterministic {
+            return (request.children.filter { $0.nodes.contains(me) }, [:])
+        }
+        let placement = self.placement(of: request.children.map(\.childID), on: hubNodes)
+        var mine: [ChildStartData] = []
+        var forwards: [NodeID: [ChildStartData]] = [:]
+        for var child in request.children {
+            let nodes = placement[child.childID] ?? []
+            let original = child.nodes
+            child.nodes = nodes
+            if nodes.contains(me) { mine.append(child) }
+            for node in nodes where node != me && !original.contains(node) {
+                forwards[node, default: []].append(child)
+            }
+        }
+        return (mine, forwards)
+    }
+
+    /// Starts children under the local supervisor, registers the successes and pushes them to peers.
+    func startLocally(_ children: [ChildStartData], authoredBy author: NodeID) async -> [ChildStartOutcome] {
+        guard !children.isEmpty else { return [] }
+        var outcomes: [ChildStartOutcome] = []
+        var started: [StartedChild] = []
+        var entries: [RegistryEntry] = []
+        outcomes.reserveCapacity(children.count)
+        entries.reserveCapacity(children.count)
+        for original in children {
+            let child = await hooks.alter(.childDataAlter, original)
+            switch await supervisor.start(child) {
+            case .success(let actorID):
+                outcomes.append(ChildStartOutcome(childID: child.childID, node: localNode, actorID: actorID, error: nil))
+                entries.append(RegistryEntry(
+                    spec: child.spec, metadata: child.metadata, epoch: 1,
+                    authoredBy: author, actorID: actorID))
+                started.append(StartedChild(
+                    childID: child.childID, spec: child.spec, actorID: actorID, error: nil, nodes: child.nodes,
+                    metadata: child.metadata))
+            case .failure(let error):
+                logger.warning("child failed to start: \(error)", metadata: ["child": "\(child.childID)"])
+                outcomes.append(ChildStartOutcome(childID: child.childID, node: localNode, actorID: nil, error: error))
+                started.append(StartedChild(
+                    childID: child.childID, spec: child.spec, actorID: nil, error: error.description, nodes: child.nodes,
+                    metadata: child.metadata))
+            }
+        }
+        await hooks.dispatch(.postChildrenStart, ChildrenStartedEvent(children: started))
+        if !entries.isEmpty {
+            await fireHooks(for: registry.register(entries))
+            await propagate(.registered(entries))
+        }
+        return outcomes
+    }
+}

@@ -1,0 +1,257 @@
+import ClusterNode
+
+/// Hub membership: discovering peers (announcements), batching joins and leaves, and the
+/// redistribution they cause (migration on join, contraction on leave).
+extension HubCore {
+    // MARK: Discovery
+
+    /// Announces this hub to every node that comes up, and turns node-down events into leaves.
+    func followMembership() async {
+        for await event in node.events {
+            if isStopped { return }
+            switch event {
+            case .up(let peer):
+                Task { await self.announce(to: peer) }
+            case .down(let peer, _):
+                if dropPeer(peer) { enqueue(.left(peer)) }
+            }
+        }
+    }
+
+    /// Tells `peer` this hub runs here (with this node's slots); its answer makes it a member too.
+    func announce(to peer: NodeID) async {
+        do {
+            let endpoint = try self.endpoint(of: peer)
+            let mine = HubAnnouncement(node: localNode, entries: registry.entries(ownedBy: localNode))
+            let theirs = try await ClusterSystem.withCallTimeout(configuration.crossNodeRequestTimeout) {
+                try await endpoint.announce(mine)
+            }
+            _ = received(theirs)
+        } catch let error as ClusterError where error.code == .unknownActor {
+            logger.trace("\(peer) does not run hub \(hubID)")
+        } catch {
+            logger.debug("announcing hub \(hubID) to \(peer) failed: \(error)")
+        }
+    }
+
+    /// Repairs missed announcements: connected nodes that are not members are asked again.
+    func announceToNonMembers() async {
+        for peer in node.members where !isMember(peer) {
+            await announce(to: peer)
+        }
+    }
+
+    /// A peer announced itself: merge its slots, make it a member, answer with ours.
+    func received(_ announcement: HubAnnouncement) -> HubAnnouncement {
+        let peer = announcement.node
+        if peer != localNode && system.members.contains(peer) {
+            let isNew = admitPeer(peer)
+            let changes = registry.replaceEntries(ownedBy: peer, with: announcement.entries)
+            Task { await self.fireHooks(for: changes) }
+            if isNew { enqueue(.joined(peer)) }
+        }
+        return HubAnnouncement(node: localNode, entries: registry.entries(ownedBy: localNode))
+    }
+
+    /// A peer's hub stopped while its node stays up.
+    func peerHubLeaving(_ peer: NodeID) {
+        if dropPeer(peer) { enqueue(.left(peer)) }
+    }
+
+    // MARK: Membership changes
+
+    // A peer is admitted (or dropped) at once, so its messages are accepted (or refused) and new
+    // placements count it from the first moment; the hooks and the redistribution it causes run
+    // in the debounced batch.
+
+    /// Makes `peer` a member (replacing an older incarnation of its endpoint); returns whether it is new.
+    private func admitPeer(_ peer: NodeID) -> Bool {
+        state.withLock { state in
+            guard !state.isStopped, !state.peers.contains(peer) else { return false }
+            state.peers = state.peers.filter { !$0.sameEndpoint(as: peer) }
+            state.peers.insert(peer)
+            return true
+        }
+    }
+
+    /// Removes `peer` from the members; returns whether it was one.
+    private func dropPeer(_ peer: NodeID) -> Bool {
+        state.withLock { $0.peers.remove(peer) != nil }
+    }
+
+    // MARK: Batching
+
+    /// Adds an event to the current batch; the batch is handled after `clusterEventDebounce`
+    /// without new events, and never later than the maximum wait after its first event.
+    func enqueue(_ event: TopologyEvent) {
+        let debounce = configuration.clusterEventDebounce
+        let maxWait = max(debounce * 4, debounce + .milliseconds(500))
+        state.withLock { state in
+            guard !state.isStopped else { return }
+            let now = ContinuousClock.now
+            if state.pendingEvents.isEmpty {
+                state.batchStartedAt = now
+                state.pendingTopologyWork += 1
+            }
+            state.pendingEvents.append(event)
+            let deadline = min(now + debounce, (state.batchStartedAt ?? now) + maxWait)
+            state.flushTask?.cancel()
+            state.flushTask = Task { [weak self] in
+                try? await Task.sleep(until: deadline)
+                if Task.isCancelled { return }
+                await self?.flushBatch()
+            }
+        }
+    }
+
+    private func flushBatch() async {
+        let events = state.withLock { state -> [TopologyEvent] in
+            defer {
+                state.pendingEvents = []
+                state.batchStartedAt = nil
+                state.flushTask = nil
+            }
+            return state.pendingEvents
+        }
+        guard !events.isEmpty else { return }
+        await topology.run { [self] in
+            await handle(events)
+            state.withLock { $0.pendingTopologyWork -= 1 }
+        }
+    }
+
+    /// Handles one batch: leaves first (a restarted node appears as a leave and a join), then joins.
+    private func handle(_ events: [TopologyEvent]) async {
+        var joined: [NodeID] = []
+        var left: [NodeID] = []
+        for event in events {
+            switch event {
+            case .joined(let node): joined.removeAll { $0 == node }; joined.append(node); left.removeAll { $0 == node }
+            case .left(let node): left.removeAll { $0 == node }; left.append(node); joined.removeAll { $0 == node }
+            }
+        }
+        // Still gone, still there: a node that came back (or went again) within the window is
+        // handled by the event that describes its current state.
+        let leaving = left.filter { $0 != localNode && !isMember($0) }
+        let joining = joined.filter { isMember($0) }
+        if !leaving.isEmpty { await nodesLeft(leaving) }
+        if !joining.isEmpty { await nodesJoined(joining) }
+    }
+
+    // MARK: Join
+
+    private func nodesJoined(_ nodes: [NodeID]) async {
+        for node in nodes {
+            await hooks.dispatch(.preNodeJoin, NodeEvent(node: node))
+            await fireHooks(for: registry.purgeStaleIncarnations(of: node))
+            logger.info("hub node joined", metadata: ["peer": "\(node)"])
+        }
+        let event = RedistributionEvent(kind: .nodeJoin, nodes: nodes)
+        await hooks.dispatch(.preRedistribution, event)
+        let moves = childrenToMove()
+        await configuration.migration.migrate(moves, using: Mover(core: self))
+        if !moves.isEmpty {
+            await hooks.dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: nodes, childIDs: moves.map(\.data.childID)))
+        }
+        await hooks.dispatch(.postRedistribution, event)
+        for node in nodes { await hooks.dispatch(.postNodeJoin, NodeEvent(node: node)) }
+    }
+
+    /// Local children whose placement no longer includes this node, with their new primary.
+    private func childrenToMove() -> [ChildMove] {
+        let local = registry.localProcessList(on: localNode).map(\.0)
+        guard !local.isEmpty else { return [] }
+        let placement = self.placement(of: local, on: hubNodes)
+        return local.compactMap { id -> ChildMove? in
+            guard let nodes = placement[id], let primary = nodes.first, !nodes.contains(localNode),
+                let info = registry.child(id)
+            else { return nil }
+            return ChildMove(data: ChildStartData(childID: id, spec: info.spec, nodes: nodes, metadata: info.metadata), target: primary)
+        }
+    }
+
+    // MARK: Leave
+
+    private func nodesLeft(_ nodes: [NodeID]) async {
+        var orphans: [ChildID: ChildInfo] = [:]
+        for node in nodes {
+            await hooks.dispatch(.preNodeLeave, NodeEvent(node: node))
+            for id in registry.ids(hostedOn: node) {
+                if let info = registry.child(id) { orphans[id] = info }
+            }
+            await fireHooks(for: registry.purge(node: node))
+            logger.info("hub node left", metadata: ["peer": "\(node)"])
+        }
+        let event = RedistributionEvent(kind: .nodeLeave, nodes: nodes)
+        await hooks.dispatch(.preRedistribution, event)
+        await restartOrphans(orphans)
+        await hooks.dispatch(.postRedistribution, event)
+        for node in nodes { await hooks.dispatch(.postNodeLeave, NodeEvent(node: node)) }
+    }
+
+    /// Contraction: every survivor starts the lost children whose new placement includes it.
+    private func restartOrphans(_ orphans: [ChildID: ChildInfo]) async {
+        guard !orphans.isEmpty else { return }
+        let placement = self.placement(of: Array(orphans.keys), on: hubNodes)
+        var mine: [ChildStartData] = []
+        for (id, info) in orphans {
+            guard let nodes = placement[id], nodes.contains(localNode) else { continue }
+            if await supervisor.isRunning(id) { continue }
+            mine.append(ChildStartData(childID: id, spec: info.spec, nodes: nodes, metadata: info.metadata))
+        }
+        guard !mine.isEmpty else { return }
+        logger.info("starting \(mine.count) children of lost nodes")
+        _ = await startLocally(mine, authoredBy: localNode)
+    }
+
+    // MARK: Sync
+
+    /// PubSub round: every peer gets this node's slots and replaces its copy of them.
+    func syncRound() async {
+        let entries = registry.entries(ownedBy: localNode)
+        let from = localNode
+        await forEachPeer(peers) { try await $0.sync(entries, from: from) }
+    }
+
+    func applySync(_ entries: [RegistryEntry], from peer: NodeID) async {
+        guard isMember(peer), peer != localNode else { return }
+        await fireHooks(for: registry.replaceEntries(ownedBy: peer, with: entries))
+    }
+
+    func apply(_ update: RegistryUpdate, from peer: NodeID) async {
+        // Only members speak, and only for their own slots: a late message from a node that
+        // already left must not resurrect its children.
+        guard isMember(peer), peer != localNode else { return }
+        switch update {
+        case .registered(let entries):
+            await fireHooks(for: registry.register(entries.filter { $0.actorID.node == peer }))
+        case .unregistered(let ids):
+            await fireHooks(for: registry.unregister(ids, on: peer))
+        case .actorUpdated(let id, let actorID):
+            guard actorID.node == peer, registry.updateActorID(of: id, on: peer, to: actorID) else { return }
+            await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: peer, actorID: actorID))
+        }
+    }
+}
+
+/// The hub operations a migration strategy uses.
+struct Mover: ChildMover {
+    let core: HubCore
+
+    func stopLocally(_ ids: [ChildID]) async {
+        var stopped: [ChildID] = []
+        for id in ids where await core.supervisor.stop(id) { stopped.append(id) }
+        await core.withdrawLocal(stopped)
+    }
+
+    func start(_ children: [ChildStartData], on node: NodeID) async -> [ChildID: Result<ActorID, ChildError>] {
+        let request = StartRequest(originator: core.localNode, signature: core.signature, children: children)
+        let outcomes = await core.sendStart(request, to: node, timeout: core.configuration.migrationTimeout)
+        var results: [ChildID: Result<ActorID, ChildError>] = [:]
+        for outcome in outcomes {
+            if let actorID = outcome.actorID { results[outcome.childID] = .success(actorID) }
+            else if let error = outcome.error { results[outcome.childID] = .failure(error) }
+        }
+        return results
+    }
+}

@@ -1,0 +1,189 @@
+import ClusterNode
+import Logging
+import Synchronization
+
+/// The coordinator of one hub on one node: it owns the hub's registry, supervisor and hooks,
+/// talks to the same hub on other nodes through their ``HubEndpoint``, and runs the flows of
+/// SPEC §6 (start, stop, join, leave, sync).
+///
+/// Reads (registry lookups, the hub node list) never wait: they take a lock for nanoseconds.
+/// Topology changes are batched (debounced) and handled one batch at a time by ``Topology``.
+final class HubCore: Sendable {
+    let configuration: HubConfiguration
+    let node: ClusterNode
+    let registry: ChildRegistry
+    let hooks: HookRegistry
+    let supervisor: ChildSupervisor
+    let logger: Logger
+    let topology = TopologySerializer()
+    private let endpoint = Mutex<HubEndpoint?>(nil)
+    let state: Mutex<State>
+
+    struct State {
+        /// Hub members other than this node.
+        var peers: Set<NodeID> = []
+        var isStopped = false
+        /// Topology events waiting for the debounce window, and when the batch began.
+        var pendingEvents: [TopologyEvent] = []
+        var batchStartedAt: ContinuousClock.Instant?
+        var flushTask: Task<Void, Never>?
+        /// Batches buffered or being handled (``ProcessHub/isLocked``).
+        var pendingTopologyWork = 0
+        var background: [Task<Void, Never>] = []
+    }
+
+    enum TopologyEvent: Sendable {
+        case joined(NodeID)
+        case left(NodeID)
+    }
+
+    var hubID: HubID { configuration.hubID }
+    var system: ClusterSystem { node.system }
+    var localNode: NodeID { node.id }
+
+    init(configuration: HubConfiguration, node: ClusterNode, logger: Logger) {
+        self.configuration = configuration
+        self.node = node
+        self.hooks = configuration.hooks.copy()
+        self.registry = ChildRegistry(localNode: node.id)
+        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger)
+        self.logger = logger
+        self.state = Mutex(State())
+    }
+
+    // MARK: Lifecycle
+
+    /// Makes the hub reachable, wires the supervisor, and starts the background work.
+    func start() async throws(HubError) {
+        let name = HubEndpoint.wellKnownName(of: hubID)
+        if system.hasLocalActor(wellKnownName: name) {
+            throw HubError(.hubAlreadyRunning, "hub \(hubID) already runs on \(localNode)")
+        }
+        endpoint.withLock { $0 = HubEndpoint.start(for: self, on: system) }
+        await supervisor.setEvents(.init(
+            restarted: { [weak self] id, actorID in await self?.childRestarted(id, actorID: actorID) },
+            gone: { [weak self] id, reason in await self?.childGone(id, reason: reason) }))
+        let tasks: [Task<Void, Never>] = [
+            Task { [weak self] in await self?.followMembership() },
+            Task { [weak self] in
+                await self?.repeatEvery({ $0.configuration.hubsDiscoverInterval }) { await $0.announceToNonMembers() }
+            },
+            Task { [weak self] in
+                await self?.repeatEvery({ $0.configuration.synchronization.syncInterval }) { await $0.syncRound() }
+            },
+        ]
+        state.withLock { $0.background = tasks }
+    }
+
+    var isStopped: Bool { state.withLock { $0.isStopped } }
+
+    /// Leaves the hub cluster gracefully: peers are told at once, children are stopped.
+    func stop() async {
+        let (peers, background, flush) = state.withLock { state -> ([NodeID], [Task<Void, Never>], Task<Void, Never>?) in
+            state.isStopped = true
+            return (Array(state.peers), state.background, state.flushTask)
+        }
+        background.forEach { $0.cancel() }
+        flush?.cancel()
+        await hooks.dispatch(.coordinatorShutdown, CoordinatorShutdownEvent(reason: "stop"))
+        await forEachPeer(peers) { peer in try await peer.leaving(self.localNode) }
+        await supervisor.stopAll()
+        endpoint.withLock { $0 = nil }
+    }
+
+    /// Runs `body` every `interval` until the hub stops.
+    private func repeatEvery(_ interval: @Sendable (HubCore) -> Duration, _ body: @Sendable (HubCore) async -> Void) async {
+        while !Task.isCancelled && !isStopped {
+            try? await Task.sleep(for: interval(self))
+            if Task.isCancelled || isStopped { return }
+            await body(self)
+        }
+    }
+
+    // MARK: Members
+
+    /// The hub's nodes, this one included, sorted.
+    var hubNodes: [NodeID] {
+        state.withLock { Array($0.peers) + [localNode] }.sorted()
+    }
+
+    var peers: [NodeID] { state.withLock { Array($0.peers) }.sorted() }
+
+    func isMember(_ node: NodeID) -> Bool {
+        node == localNode || state.withLock { $0.peers.contains(node) }
+    }
+
+    var isLocked: Bool { state.withLock { $0.pendingTopologyWork > 0 } }
+
+    // MARK: Placement
+
+    var replicationFactor: Int {
+        configuration.redundancy.replicationFactor(hubNodeCount: hubNodes.count)
+    }
+
+    func placement(of ids: [ChildID], on nodes: [NodeID]) -> [ChildID: [NodeID]] {
+        configuration.distribution.belongsTo(ids, replicationFactor: replicationFactor, nodes: nodes)
+    }
+
+    var signature: UInt64 { configuration.distribution.signature(of: hubNodes) }
+
+    // MARK: Talking to peers
+
+    func endpoint(of peer: NodeID) throws -> HubEndpoint {
+        try HubEndpoint.resolve(hubID, on: peer, using: system)
+    }
+
+    /// Calls `body` on every peer's endpoint concurrently, logging (not throwing) failures:
+    /// a peer that misses a push is repaired by the next sync round.
+    func forEachPeer(_ peers: [NodeID], _ body: @escaping @Sendable (HubEndpoint) async throws -> Void) async {
+        let timeout = configuration.crossNodeRequestTimeout
+        await withTaskGroup(of: Void.self) { group in
+            for peer in peers {
+                group.addTask {
+                    do {
+                        let endpoint = try self.endpoint(of: peer)
+                        try await ClusterSystem.withCallTimeout(timeout) { try await body(endpoint) }
+                    } catch {
+                        self.logger.debug("hub message to \(peer) failed: \(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pushes a registry change of this node's own slots to every peer (PubSub).
+    func propagate(_ update: RegistryUpdate) async {
+        let peers = self.peers
+        guard !peers.isEmpty else { return }
+        let from = localNode
+        await forEachPeer(peers) { try await $0.update(update, from: from) }
+    }
+
+    // MARK: Registry changes → hooks
+
+    func fireHooks(for changes: [RegistryChange]) async {
+        for change in changes {
+            switch change {
+            case .registered(let id, let location):
+                await hooks.dispatch(.childRegistered, ChildRegisteredEvent(childID: id, locations: [location]))
+            case .unregistered(let id, let node):
+                await hooks.dispatch(.childUnregistered, ChildUnregisteredEvent(childID: id, node: node))
+            }
+        }
+    }
+}
+
+/// Runs topology batches one at a time, in arrival order.
+actor TopologySerializer {
+    private var tail: Task<Void, Never>?
+
+    func run(_ work: @escaping @Sendable () async -> Void) async {
+        let previous = tail
+        let next = Task {
+            await previous?.value
+            await work()
+        }
+        tail = next
+        await next.value
+    }
+}

@@ -1,0 +1,61 @@
+import ClusterNode
+import Distributed
+
+/// The distributed face of a hub on one node: peers of the same hub call it to announce
+/// themselves, start and stop children, and push registry changes. One per hub and node, under
+/// the well-known name `processhub.hub.<hub id>`.
+distributed actor HubEndpoint {
+    typealias ActorSystem = ClusterSystem
+
+    private weak var core: HubCore?
+
+    init(actorSystem: ClusterSystem, core: HubCore) {
+        self.actorSystem = actorSystem
+        self.core = core
+    }
+
+    static func wellKnownName(of hubID: HubID) -> String { "processhub.hub.\(hubID.name)" }
+
+    static func start(for core: HubCore, on system: ClusterSystem) -> HubEndpoint {
+        system.withWellKnownName(wellKnownName(of: core.hubID)) { HubEndpoint(actorSystem: system, core: core) }
+    }
+
+    static func resolve(_ hubID: HubID, on node: NodeID, using system: ClusterSystem) throws -> HubEndpoint {
+        try resolve(id: ActorID(node: node, wellKnownName: wellKnownName(of: hubID)), using: system)
+    }
+
+    private func running() throws -> HubCore {
+        guard let core, !core.isStopped else { throw ClusterError(.unknownActor, "the hub is stopped") }
+        return core
+    }
+
+    distributed func announce(_ announcement: HubAnnouncement) async throws -> HubAnnouncement {
+        try running().received(announcement)
+    }
+
+    distributed func startChildren(_ request: StartRequest) async throws -> [ChildStartOutcome] {
+        try await running().handleStart(request)
+    }
+
+    distributed func stopChildren(_ request: StopRequest) async throws -> [ChildStopOutcome] {
+        try await running().handleStop(request)
+    }
+
+    distributed func update(_ update: RegistryUpdate, from node: NodeID) async throws {
+        try await running().apply(update, from: node)
+    }
+
+    distributed func sync(_ entries: [RegistryEntry], from node: NodeID) async throws {
+        try await running().applySync(entries, from: node)
+    }
+
+    /// This node's view of the registry: child id → actor ids (for status tools and tests that
+    /// compare registries across nodes).
+    distributed func registryView() throws -> [ChildID: [ActorID]] {
+        try running().registry.dump().mapValues { $0.locations.map(\.actorID) }
+    }
+
+    distributed func leaving(_ node: NodeID) throws {
+        try running().peerHubLeaving(node)
+    }
+}

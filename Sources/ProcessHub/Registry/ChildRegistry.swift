@@ -1,0 +1,200 @@
+import ClusterNode
+import Synchronization
+
+/// A node's copy of the cluster-wide child registry: child id → spec, metadata and one slot
+/// (`node → actor id`) per node hosting an instance.
+///
+/// Every read is local and takes a lock for a few dictionary operations, so the hub can answer
+/// lookups without any network call. Writes return what changed so the hub can fire its hooks.
+///
+/// Merging follows SPEC §6.7 and §4.4:
+/// - each `(child, node)` slot is written only by the node hosting it: its own observation of its
+///   actor id is authoritative, so merging two registries is a union with per-node ownership;
+/// - a row's spec and metadata are versioned by `(epoch, authoredBy)`: the higher epoch wins, and
+///   on equal epochs the version authored by the lower ``NodeID`` wins, whatever the arrival order;
+/// - a row whose last slot is withdrawn is removed (no "unbound" rows, unlike ProcessHub 0.7).
+///
+/// The rules live in ``RegistryState``, a plain value; this class only guards it with a mutex.
+final class ChildRegistry: Sendable {
+    /// The node this copy of the registry lives on.
+    let localNode: NodeID
+    private let state = Mutex(RegistryState())
+
+    /// Creates an empty registry for the hub on `localNode`.
+    init(localNode: NodeID) {
+        self.localNode = localNode
+    }
+
+    // MARK: Reads
+    //
+    // Single-child reads find the row with `index(forKey:)` and read it in place through
+    // `rows.values[index]`: `rows[id]` would copy (and retain the parts of) the whole row first,
+    // several cache misses on a large registry.
+
+    /// The child's spec, locations (ordered by node) and metadata, or `nil` when no node hosts it.
+    func child(_ id: ChildID) -> ChildInfo? {
+        state.withLock { state in state.rows.index(forKey: id).map { state.rows.values[$0].info } }
+    }
+
+    /// The actor ids of every instance of the child, ordered by node (`[]` when unknown).
+    func actorIDs(of id: ChildID) -> [ActorID] {
+        state.withLock { state in state.rows.index(forKey: id).map { state.rows.values[$0].slots.map(\.actorID) } }
+            ?? []
+    }
+
+    /// The actor id of the child's first instance (by node), or `nil` when unknown: ProcessHub's
+    /// `get_pid`, without building an array.
+    func actorID(of id: ChildID) -> ActorID? {
+        state.withLock { state in state.rows.index(forKey: id).flatMap { state.rows.values[$0].slots.first?.actorID } }
+    }
+
+    /// Whether at least one node hosts the child.
+    func contains(_ id: ChildID) -> Bool {
+        state.withLock { $0.rows.index(forKey: id) != nil }
+    }
+
+    /// The number of children hosted somewhere.
+    var count: Int {
+        state.withLock { $0.rows.count }
+    }
+
+    /// The version `(epoch, authoredBy)` of the child's spec and metadata; an authored write
+    /// (a metadata update) uses `epoch + 1`.
+    func version(of id: ChildID) -> (epoch: UInt64, authoredBy: NodeID)? {
+        state.withLock { state in state.rows[id].map { ($0.epoch, $0.authoredBy) } }
+    }
+
+    /// Every child with its locations, sorted by child id.
+    func processList() -> [(ChildID, [ChildLocation])] {
+        let list = state.withLock { $0.rows.map { ($0.key, $0.value.slots) } }
+        return list.sorted { $0.0 < $1.0 }
+    }
+
+    /// The children with an instance on `node` and that instance's actor id, sorted by child id.
+    func localProcessList(on node: NodeID) -> [(ChildID, ActorID)] {
+        let list = state.withLock { state in
+            (state.idsByNode[node] ?? []).compactMap { id in state.rows[id]?.actorID(on: node).map { (id, $0) } }
+        }
+        return list.sorted { $0.0 < $1.0 }
+    }
+
+    /// The children with an instance on this node and that instance's actor id, sorted by child id.
+    func localProcessList() -> [(ChildID, ActorID)] {
+        localProcessList(on: localNode)
+    }
+
+    /// The whole registry.
+    func dump() -> [ChildID: ChildInfo] {
+        state.withLock { $0.rows.mapValues(\.info) }
+    }
+
+    /// The children whose metadata `tag` equals `tag`, sorted by child id.
+    func children(taggedWith tag: String) -> [ChildInfo] {
+        let list = state.withLock { state in
+            state.rows.values.lazy.filter { $0.metadata["tag"] == tag }.map(\.info)
+        }
+        return list.sorted { $0.id < $1.id }
+    }
+
+    /// The children whose metadata contains `key`, with that key's value, sorted by child id.
+    func children(withMetadataKey key: String) -> [(ChildInfo, String)] {
+        let list = state.withLock { state in
+            state.rows.values.compactMap { row in row.metadata[key].map { (row.info, $0) } }
+        }
+        return list.sorted { $0.0.id < $1.0.id }
+    }
+
+    /// The children with an instance on `node`, sorted.
+    func ids(hostedOn node: NodeID) -> [ChildID] {
+        let ids = state.withLock { $0.idsByNode[node] ?? [] }
+        return ids.sorted()
+    }
+
+    /// Every child id, in no particular order (callers such as placement work per id; sorting
+    /// 100 000 ids on every topology change would be wasted).
+    func allIDs() -> [ChildID] {
+        state.withLock { Array($0.rows.keys) }
+    }
+
+    /// `node`'s own slots with the row versions this registry holds, sorted by child id:
+    /// the payload `node` sends in a periodic sync.
+    func entries(ownedBy node: NodeID) -> [RegistryEntry] {
+        let entries = state.withLock { state in
+            (state.idsByNode[node] ?? []).compactMap { id in
+                state.rows[id].flatMap { row in
+                    row.actorID(on: node).map {
+                        RegistryEntry(
+                            spec: row.spec, metadata: row.metadata, epoch: row.epoch, authoredBy: row.authoredBy,
+                            actorID: $0)
+                    }
+                }
+            }
+        }
+        return entries.sorted { $0.childID < $1.childID }
+    }
+
+    // MARK: Writes
+
+    /// Inserts or merges each entry: sets the slot of `entry.actorID.node` and merges spec and
+    /// metadata by the epoch rule. Reports a slot only when it was added or its actor id changed.
+    @discardableResult
+    func register(_ entries: [RegistryEntry]) -> [RegistryChange] {
+        inChunks(entries) { state, entry in state.register(entry) }
+    }
+
+    /// Withdraws `node`'s slot of each child; a row goes when its last slot does.
+    @discardableResult
+    func unregister(_ ids: [ChildID], on node: NodeID) -> [RegistryChange] {
+        inChunks(ids) { state, id in state.unregister(id, on: node) }
+    }
+
+    /// Records a restarted instance's new actor id in `node`'s existing slot.
+    /// Returns `false` for an unknown child or slot, an unchanged id, or an id of another node.
+    @discardableResult
+    func updateActorID(of id: ChildID, on node: NodeID, to actorID: ActorID) -> Bool {
+        state.withLock { $0.updateActorID(of: id, on: node, to: actorID) }
+    }
+
+    /// Removes every slot of `node` (it went down).
+    @discardableResult
+    func purge(node: NodeID) -> [RegistryChange] {
+        state.withLock { $0.purge(node) }
+    }
+
+    /// Removes the slots of every node with `node`'s endpoint (host and port) but another
+    /// incarnation: a restarted node's previous life leaves no stale actor ids behind.
+    @discardableResult
+    func purgeStaleIncarnations(of node: NodeID) -> [RegistryChange] {
+        state.withLock { $0.purgeStaleIncarnations(of: node) }
+    }
+
+    /// Applies `node`'s full sync payload (SPEC `append_data` + `detach_data`): merges every entry as
+    /// ``register(_:)`` does, then withdraws `node`'s slots of children absent from the payload.
+    /// Entries for other nodes' slots are ignored: a node only speaks for its own slots.
+    @discardableResult
+    func replaceEntries(ownedBy node: NodeID, with entries: [RegistryEntry]) -> [RegistryChange] {
+        state.withLock { $0.replaceEntries(ownedBy: node, with: entries) }
+    }
+
+    /// Sets the child's metadata when `(epoch, authoredBy)` wins over the version held.
+    /// Returns whether it did (`false` for an unknown child or an older version).
+    @discardableResult
+    func setMetadata(of id: ChildID, _ metadata: ChildMetadata, epoch: UInt64, authoredBy: NodeID) -> Bool {
+        state.withLock { $0.setMetadata(of: id, metadata, epoch: epoch, authoredBy: authoredBy) }
+    }
+
+    /// Entries of a batch are independent, so a large batch takes the lock once per chunk: readers
+    /// wait for at most a chunk (about a millisecond), not for 100 000 writes.
+    private func inChunks<Item>(
+        _ items: [Item], _ write: (inout RegistryState, Item) -> RegistryChange?
+    ) -> [RegistryChange] {
+        var changes: [RegistryChange] = []
+        for start in stride(from: items.startIndex, to: items.endIndex, by: Self.chunkSize) {
+            let chunk = items[start..<min(start + Self.chunkSize, items.endIndex)]
+            changes += state.withLock { state in chunk.compactMap { write(&state, $0) } }
+        }
+        return changes
+    }
+
+    private static let chunkSize = 1024
+}

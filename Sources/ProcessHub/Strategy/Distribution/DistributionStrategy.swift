@@ -1,0 +1,60 @@
+import ClusterNode
+
+/// Decides on which nodes each child runs.
+///
+/// The hub asks its distribution strategy where a batch of children belongs when it starts them,
+/// and again whenever the set of hub nodes changes, to find out which children must move. Every
+/// node of the hub asks independently, so a deterministic strategy must give every node the same
+/// answer for the same node set, whatever order the nodes are listed in.
+///
+/// A strategy is stateless from the hub's point of view: instead of keeping the node list up to
+/// date through hooks (as ProcessHub's `init` and join/leave handlers do), it is handed the
+/// current hub node list on every call. A strategy may still cache work keyed by that list.
+///
+/// ``ConsistentHashing`` is the default. Write your own by conforming a `Sendable` value type:
+///
+/// ```swift
+/// struct EverythingOnFirstNode: DistributionStrategy {
+///     func belongsTo(_ childIDs: [ChildID], replicationFactor: Int, nodes: [NodeID]) -> [ChildID: [NodeID]] {
+///         let first = nodes.min().map { [$0] } ?? []
+///         return Dictionary(childIDs.map { ($0, first) }, uniquingKeysWith: { a, _ in a })
+///     }
+///     var isDeterministic: Bool { true }
+///     func signature(of nodes: [NodeID]) -> UInt64 { ConsistentHashing().signature(of: nodes) }
+/// }
+/// ```
+public protocol DistributionStrategy: Sendable {
+    /// The ordered nodes each child of a batch must run on.
+    ///
+    /// - Parameters:
+    ///   - childIDs: The children to place. Duplicates are allowed and get one entry.
+    ///   - replicationFactor: How many instances each child has (1 unless replicated).
+    ///   - nodes: The current hub nodes, in any order, possibly with duplicates.
+    /// - Returns: An entry for every id in `childIDs`: `min(replicationFactor, nodes.count)`
+    ///   distinct nodes taken from `nodes`, the **primary** first, then the replicas. An empty
+    ///   list means the child has nowhere to run.
+    func belongsTo(_ childIDs: [ChildID], replicationFactor: Int, nodes: [NodeID]) -> [ChildID: [NodeID]]
+
+    /// Whether placement depends only on the node set (and the child ids).
+    ///
+    /// When `true`, a node receiving a start request whose ``signature(of:)`` matches its own may
+    /// trust the sender's placement instead of recomputing it.
+    var isDeterministic: Bool { get }
+
+    /// A stable hash of whatever placement depends on, stamped on start requests so the receiver
+    /// can tell whether it would place children the same way.
+    ///
+    /// For a deterministic strategy this is a hash of the node set: equal on every node that sees
+    /// the same set in any order, and stable across processes (never Swift's `Hasher`; see
+    /// ``StableHash``). A non-deterministic strategy may return `0`.
+    func signature(of nodes: [NodeID]) -> UInt64
+}
+
+extension DistributionStrategy {
+    /// The ordered nodes one child must run on, the primary first.
+    ///
+    /// Placing many children at once with ``belongsTo(_:replicationFactor:nodes:)`` is faster.
+    public func nodes(for childID: ChildID, replicationFactor: Int, nodes: [NodeID]) -> [NodeID] {
+        belongsTo([childID], replicationFactor: replicationFactor, nodes: nodes)[childID] ?? []
+    }
+}

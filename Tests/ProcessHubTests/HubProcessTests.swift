@@ -1,0 +1,56 @@
+import ClusterNode
+import DemoActors
+import Foundation
+import ProcessHubTesting
+import Testing
+
+@testable import ProcessHub
+
+@Suite("Hub across real node processes", .serialized)
+struct HubProcessTests {
+    /// SIGKILL of a node process hosting children: the survivors restart all of them and their
+    /// registries agree.
+    @Test func aKilledNodesChildrenAreRestartedOnTheSurvivors() async throws {
+        defer { NodeProcess.endAll() }
+        let secret = "hubproc-\(UInt64.random(in: 0 ... .max))"
+        let node = try await ClusterNode.start(.init(name: "n1", secret: ClusterSecret(secret)))
+        defer { Task { await node.shutdown() } }
+        var configuration = HubConfiguration(hubID: "ph")
+        registerDemoKinds(in: &configuration)
+        let hub = try await ProcessHub.start(configuration, on: node)
+        defer { Task { await hub.stop() } }
+        let seed = "\(node.id.address)"
+        let victim = try NodeProcess.launch(["node", "--name", "victim", "--secret", secret, "--seed", seed, "--hub", "ph"])
+        let survivor = try NodeProcess.launch(["node", "--name", "survivor", "--secret", secret, "--seed", seed, "--hub", "ph"])
+        let victimID = try #require(NodeID(try await victim.waitUntilReady()))
+        let survivorID = try #require(NodeID(try await survivor.waitUntilReady()))
+        try await waitUntil(timeout: .seconds(30), "both processes in the hub") {
+            Set(hub.nodes()) == [victimID, survivorID]
+        }
+        let specs = try (0..<150).map { try ChildSpec(id: "k\($0)", Counter.self, .init(start: $0)) }
+        let result = try await hub.startChildren(specs).result(timeout: .seconds(30))
+        #expect(result.status == .ok)
+        let onVictim = result.started.filter { $0.locations.first?.node == victimID }.map(\.id)
+        #expect(!onVictim.isEmpty)
+        try await waitUntil(timeout: .seconds(30), "the survivor's registry to match") {
+            let mine = hub.registryDump().mapValues { $0.locations.map(\.actorID) }
+            return try await hub.registryView(on: survivorID) == mine && mine.count == 150
+        }
+
+        victim.kill()
+        try await waitUntil(timeout: .seconds(30), "every child on a survivor") {
+            let dump = hub.registryDump()
+            return dump.count == 150 && dump.values.allSatisfy { !$0.locations.isEmpty && $0.locations.allSatisfy { $0.node != victimID } }
+        }
+        try await waitUntil(timeout: .seconds(30), "identical registries on the survivors") {
+            let mine = hub.registryDump().mapValues { $0.locations.map(\.actorID) }
+            return try await hub.registryView(on: survivorID) == mine
+        }
+        // The restarted children really run: each answers from its new node.
+        for id in onVictim {
+            let counter = try #require(try hub.resolve(id, as: Counter.self))
+            #expect(try await counter.current() == Int(id.dropFirst())!)
+        }
+        await survivor.terminate()
+    }
+}
