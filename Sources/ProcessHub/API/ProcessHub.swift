@@ -141,6 +141,12 @@ public final class ProcessHub: Sendable {
         return try await core.endpoint(of: node).registryView()
     }
 
+    /// A node's view of this hub (this node's without a network call).
+    public func status(of node: NodeID? = nil) async throws -> HubNodeStatus {
+        guard let node, node != core.localNode else { return await core.status() }
+        return try await core.endpoint(of: node).status()
+    }
+
     /// Whether the hub runs (not stopped).
     public var isAlive: Bool { !core.isStopped }
 

@@ -55,6 +55,10 @@ distributed actor HubEndpoint {
         try running().registry.dump().mapValues { $0.locations.map(\.actorID) }
     }
 
+    distributed func status() async throws -> HubNodeStatus {
+        try await running().status()
+    }
+
     distributed func leaving(_ node: NodeID) throws {
         try running().peerHubLeaving(node)
     }
