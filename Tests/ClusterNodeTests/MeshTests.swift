@@ -21,7 +21,7 @@ struct MeshTests {
 
     @Test func simultaneousConnectsLeaveExactlyOneLink() async throws {
         // Two nodes that are each other's seed dial each other at the same moment.
-        let ports = try freePorts(2)
+        let ports = try freeLoopbackPorts(2)
         var settings = (0..<2).map { i in
             ClusterNodeSettings(name: "s\(i)", port: ports[i], secret: "tie", seeds: [NodeAddress(host: "127.0.0.1", port: ports[1 - i])])
         }
@@ -111,21 +111,3 @@ struct MeshTests {
 }
 
 
-/// Ports that were free a moment ago (bind to port 0, read the port, close).
-func freePorts(_ count: Int) throws -> [Int] {
-    try (0..<count).map { _ in
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ok else { throw WaitTimeout(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-}

@@ -53,4 +53,40 @@ struct HubProcessTests {
         }
         await survivor.terminate()
     }
+
+    /// A node process killed and restarted on the same endpoint: its old incarnation leaves no
+    /// entry behind, and the new one takes back its share of the ring.
+    @Test func aRestartedNodeLeavesNoStaleEntriesAndTakesBackItsChildren() async throws {
+        defer { NodeProcess.endAll() }
+        let secret = "restart-\(UInt64.random(in: 0 ... .max))"
+        let node = try await ClusterNode.start(.init(name: "n1", secret: ClusterSecret(secret)))
+        defer { Task { await node.shutdown() } }
+        var configuration = HubConfiguration(hubID: "rs")
+        registerDemoKinds(in: &configuration)
+        let hub = try await ProcessHub.start(configuration, on: node)
+        defer { Task { await hub.stop() } }
+        let port = String(try freeLoopbackPorts(1)[0])
+        let arguments = ["node", "--name", "phoenix", "--port", port, "--secret", secret, "--seed", "\(node.id.address)", "--hub", "rs"]
+        let first = try NodeProcess.launch(arguments)
+        let oldID = try #require(NodeID(try await first.waitUntilReady()))
+        try await waitUntil(timeout: .seconds(30)) { hub.nodes() == [oldID] && !hub.isLocked }
+        let result = try await hub.startChildren(try (0..<100).map { try ChildSpec(id: "p\($0)", Counter.self, .init()) }).result()
+        let share = Set(result.started.filter { $0.locations.first?.node == oldID }.map(\.id))
+        #expect(!share.isEmpty)
+
+        first.kill()
+        let second = try NodeProcess.launch(arguments)
+        let newID = try #require(NodeID(try await second.waitUntilReady()))
+        #expect(newID.sameEndpoint(as: oldID) && newID != oldID)
+        try await waitUntil(timeout: .seconds(30), "the new incarnation to take back its share") {
+            let dump = hub.registryDump()
+            guard dump.count == 100, hub.nodes() == [newID], !hub.isLocked else { return false }
+            let onNew = Set(dump.filter { $0.value.locations.map(\.node) == [newID] }.keys)
+            return onNew == share
+        }
+        for info in hub.registryDump().values {
+            #expect(info.locations.allSatisfy { $0.node != oldID })
+        }
+        await second.terminate()
+    }
 }

@@ -94,7 +94,8 @@ extension HubCore {
             await hooks.dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards.mapValues { $0.map(\.childID) }))
             outcomes += await withTaskGroup(of: [ChildStartOutcome].self) { group in
                 for (node, children) in forwards {
-                    let forwarded = StartRequest(originator: request.originator, signature: signature, children: children)
+                    let forwarded = StartRequest(
+                        originator: request.originator, signature: signature, children: children, isForwarded: true)
                     group.addTask { await self.sendStart(forwarded, to: node, timeout: self.configuration.crossNodeRequestTimeout) }
                 }
                 return await group.reduce(into: []) { $0 += $1 }
@@ -107,7 +108,7 @@ extension HubCore {
     /// names that the originator did not already send them to.
     private func splitByPlacement(_ request: StartRequest) -> (mine: [ChildStartData], forwards: [NodeID: [ChildStartData]]) {
         let me = localNode
-        if request.signature == signature && configuration.distribution.isDeterministic {
+        if request.isForwarded || (request.signature == signature && configuration.distribution.isDeterministic) {
             return (request.children.filter { $0.nodes.contains(me) }, [:])
         }
         let placement = self.placement(of: request.children.map(\.childID), on: hubNodes)

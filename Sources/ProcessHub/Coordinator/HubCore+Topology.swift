@@ -134,7 +134,7 @@ extension HubCore {
         // handled by the event that describes its current state.
         let leaving = left.filter { $0 != localNode && !isMember($0) }
         let joining = joined.filter { isMember($0) }
-        if !leaving.isEmpty { await nodesLeft(leaving) }
+        if !leaving.isEmpty { await nodesLeft(leaving, newcomers: Set(joining)) }
         if !joining.isEmpty { await nodesJoined(joining) }
     }
 
@@ -172,7 +172,7 @@ extension HubCore {
 
     // MARK: Leave
 
-    private func nodesLeft(_ nodes: [NodeID]) async {
+    private func nodesLeft(_ nodes: [NodeID], newcomers: Set<NodeID>) async {
         var orphans: [ChildID: ChildInfo] = [:]
         for node in nodes {
             await hooks.dispatch(.preNodeLeave, NodeEvent(node: node))
@@ -184,24 +184,40 @@ extension HubCore {
         }
         let event = RedistributionEvent(kind: .nodeLeave, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
-        await restartOrphans(orphans)
+        await restartOrphans(orphans, newcomers: newcomers)
         await hooks.dispatch(.postRedistribution, event)
         for node in nodes { await hooks.dispatch(.postNodeLeave, NodeEvent(node: node)) }
     }
 
     /// Contraction: every survivor starts the lost children whose new placement includes it.
-    private func restartOrphans(_ orphans: [ChildID: ChildInfo]) async {
+    ///
+    /// A child whose new placement is a node that joined in the same batch (a node restarted on
+    /// the same endpoint takes its old ring positions) is unknown to that node, so one survivor —
+    /// the smallest node that was already a member — sends it there.
+    private func restartOrphans(_ orphans: [ChildID: ChildInfo], newcomers: Set<NodeID>) async {
         guard !orphans.isEmpty else { return }
-        let placement = self.placement(of: Array(orphans.keys), on: hubNodes)
+        let nodes = hubNodes
+        let placement = self.placement(of: Array(orphans.keys), on: nodes)
+        let initiatesForNewcomers = nodes.filter { !newcomers.contains($0) }.min() == localNode
         var mine: [ChildStartData] = []
+        var forNewcomers: [NodeID: [ChildStartData]] = [:]
         for (id, info) in orphans {
-            guard let nodes = placement[id], nodes.contains(localNode) else { continue }
-            if await supervisor.isRunning(id) { continue }
-            mine.append(ChildStartData(childID: id, spec: info.spec, nodes: nodes, metadata: info.metadata))
+            guard let targets = placement[id] else { continue }
+            let data = ChildStartData(childID: id, spec: info.spec, nodes: targets, metadata: info.metadata)
+            if targets.contains(localNode) {
+                if await !supervisor.isRunning(id) { mine.append(data) }
+            } else if initiatesForNewcomers, let newcomer = targets.first(where: newcomers.contains) {
+                forNewcomers[newcomer, default: []].append(data)
+            }
         }
-        guard !mine.isEmpty else { return }
-        logger.info("starting \(mine.count) children of lost nodes")
-        _ = await startLocally(mine, authoredBy: localNode)
+        if !mine.isEmpty {
+            logger.info("starting \(mine.count) children of lost nodes")
+            _ = await startLocally(mine, authoredBy: localNode)
+        }
+        for (newcomer, children) in forNewcomers {
+            let request = StartRequest(originator: localNode, signature: signature, children: children, isForwarded: true)
+            _ = await sendStart(request, to: newcomer, timeout: configuration.migrationTimeout)
+        }
     }
 
     // MARK: Sync

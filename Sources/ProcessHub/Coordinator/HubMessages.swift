@@ -8,6 +8,9 @@ struct StartRequest: Codable, Sendable {
     var signature: UInt64
     /// The children, each with the nodes it was placed on.
     var children: [ChildStartData]
+    /// Set when a node forwards children whose placement it computed differently: the receiver
+    /// then starts them as sent, so two disagreeing views cannot bounce a child forever.
+    var isForwarded: Bool = false
 }
 
 /// How one child of a start request went, on one node.
