@@ -44,6 +44,18 @@ struct HubClusterTests {
         }
     }
 
+    @Test func batchesLargerThanOneMessageAreChunked() async throws {
+        // 10 000 children on 2 nodes: each node's share spans several start requests and several
+        // registry pushes (MessageChunking), and the registries still end identical.
+        let hubs = try await LocalHubCluster.start(nodes: 2, configuration: testConfiguration("big"))
+        defer { Task { await hubs.shutdown() } }
+        let count = 10_000
+        #expect(count / 2 > MessageChunking.startChildren && count / 2 > MessageChunking.entries)
+        let result = try await hubs.hubs[0].startChildren(try counters(count)).result(timeout: .seconds(120))
+        #expect(result.status == .ok && result.started.count == count)
+        try await hubs.waitForIdenticalRegistries(count: count, timeout: .seconds(120))
+    }
+
     @Test func lookupsAndTypedResolveWorkFromEveryNode() async throws {
         let hubs = try await LocalHubCluster.start(nodes: 3, configuration: testConfiguration())
         defer { Task { await hubs.shutdown() } }

@@ -52,8 +52,22 @@ extension HubCore {
         return result
     }
 
-    /// One start request to one node; a node that fails to answer yields `noResponse` per child.
+    /// One start request to one node (sent in chunks, one after the other); a node that fails to
+    /// answer yields `noResponse` per child.
     func sendStart(_ request: StartRequest, to node: NodeID, timeout: Duration) async -> [ChildStartOutcome] {
+        guard request.children.count > MessageChunking.startChildren else {
+            return await sendStartChunk(request, to: node, timeout: timeout)
+        }
+        var outcomes: [ChildStartOutcome] = []
+        for chunk in request.children.chunked(MessageChunking.startChildren) {
+            var piece = request
+            piece.children = Array(chunk)
+            outcomes += await sendStartChunk(piece, to: node, timeout: timeout)
+        }
+        return outcomes
+    }
+
+    private func sendStartChunk(_ request: StartRequest, to node: NodeID, timeout: Duration) async -> [ChildStartOutcome] {
         do {
             if node == localNode { return await handleStart(request) }
             let endpoint = try self.endpoint(of: node)
@@ -134,14 +148,16 @@ extension HubCore {
         var entries: [RegistryEntry] = []
         outcomes.reserveCapacity(children.count)
         entries.reserveCapacity(children.count)
-        for original in children {
-            let child = await hooks.alter(.childDataAlter, original)
-            switch await supervisor.start(child) {
+        var altered: [ChildStartData] = []
+        altered.reserveCapacity(children.count)
+        for child in children { altered.append(await hooks.alter(.childDataAlter, child)) }
+        let results = await supervisor.start(altered)
+        for (child, result) in zip(altered, results) {
+            switch result {
             case .success(let actorID):
                 outcomes.append(ChildStartOutcome(childID: child.childID, node: localNode, actorID: actorID, error: nil))
                 entries.append(RegistryEntry(
-                    spec: child.spec, metadata: child.metadata, epoch: 1,
-                    authoredBy: author, actorID: actorID))
+                    spec: child.spec, metadata: child.metadata, epoch: 1, authoredBy: author, actorID: actorID))
                 started.append(StartedChild(
                     childID: child.childID, spec: child.spec, actorID: actorID, error: nil, nodes: child.nodes,
                     metadata: child.metadata))

@@ -18,13 +18,13 @@ extension HubCore {
         }
     }
 
-    /// Tells `peer` this hub runs here (with this node's slots); its answer makes it a member too.
+    /// Tells `peer` this hub runs here; its answer makes it a member too, and each side then
+    /// pushes the other its registry slots.
     func announce(to peer: NodeID) async {
         do {
             let endpoint = try self.endpoint(of: peer)
-            let mine = HubAnnouncement(node: localNode, entries: registry.entries(ownedBy: localNode))
             let theirs = try await ClusterSystem.withCallTimeout(configuration.crossNodeRequestTimeout) {
-                try await endpoint.announce(mine)
+                try await endpoint.announce(HubAnnouncement(node: self.localNode))
             }
             _ = received(theirs)
         } catch let error as ClusterError where error.code == .unknownActor {
@@ -41,16 +41,15 @@ extension HubCore {
         }
     }
 
-    /// A peer announced itself: merge its slots, make it a member, answer with ours.
+    /// A peer announced itself (or answered our announcement): make it a member and push it
+    /// our slots; answer with who we are.
     func received(_ announcement: HubAnnouncement) -> HubAnnouncement {
         let peer = announcement.node
-        if peer != localNode && system.members.contains(peer) {
-            let isNew = admitPeer(peer)
-            let changes = registry.replaceEntries(ownedBy: peer, with: announcement.entries)
-            Task { await self.fireHooks(for: changes) }
-            if isNew { enqueue(.joined(peer)) }
+        if peer != localNode && system.members.contains(peer) && admitPeer(peer) {
+            enqueue(.joined(peer))
+            Task { await self.pushSnapshot(to: [peer]) }
         }
-        return HubAnnouncement(node: localNode, entries: registry.entries(ownedBy: localNode))
+        return HubAnnouncement(node: localNode)
     }
 
     /// A peer's hub stopped while its node stays up.
@@ -224,14 +223,21 @@ extension HubCore {
 
     /// PubSub round: every peer gets this node's slots and replaces its copy of them.
     func syncRound() async {
-        let entries = registry.entries(ownedBy: localNode)
-        let from = localNode
-        await forEachPeer(peers) { try await $0.sync(entries, from: from) }
+        await pushSnapshot(to: peers)
     }
 
-    func applySync(_ entries: [RegistryEntry], from peer: NodeID) async {
-        guard isMember(peer), peer != localNode else { return }
-        await fireHooks(for: registry.replaceEntries(ownedBy: peer, with: entries))
+    /// Sends `peers` this node's slots: chunks merged as registrations, then the complete id list
+    /// so they withdraw the slots that are gone (SPEC's append_data + detach_data).
+    func pushSnapshot(to peers: [NodeID]) async {
+        guard !peers.isEmpty else { return }
+        let entries = registry.entries(ownedBy: localNode)
+        let from = localNode
+        for chunk in entries.chunked(MessageChunking.entries) {
+            let update = RegistryUpdate.registered(Array(chunk))
+            await forEachPeer(peers) { try await $0.update(update, from: from) }
+        }
+        let complete = RegistryUpdate.snapshotComplete(entries.map(\.spec.id))
+        await forEachPeer(peers) { try await $0.update(complete, from: from) }
     }
 
     func apply(_ update: RegistryUpdate, from peer: NodeID) async {
@@ -246,6 +252,10 @@ extension HubCore {
         case .actorUpdated(let id, let actorID):
             guard actorID.node == peer, registry.updateActorID(of: id, on: peer, to: actorID) else { return }
             await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: peer, actorID: actorID))
+        case .snapshotComplete(let ids):
+            let hosted = Set(ids)
+            let gone = registry.ids(hostedOn: peer).filter { !hosted.contains($0) }
+            await fireHooks(for: registry.unregister(gone, on: peer))
         }
     }
 }

@@ -151,12 +151,14 @@ final class HubCore: Sendable {
         }
     }
 
-    /// Pushes a registry change of this node's own slots to every peer (PubSub).
+    /// Pushes a registry change of this node's own slots to every peer (PubSub), in chunks.
     func propagate(_ update: RegistryUpdate) async {
         let peers = self.peers
         guard !peers.isEmpty else { return }
         let from = localNode
-        await forEachPeer(peers) { try await $0.update(update, from: from) }
+        for piece in update.chunked() {
+            await forEachPeer(peers) { try await $0.update(piece, from: from) }
+        }
     }
 
     // MARK: Registry changes → hooks

@@ -45,10 +45,6 @@ distributed actor HubEndpoint {
         try await running().apply(update, from: node)
     }
 
-    distributed func sync(_ entries: [RegistryEntry], from node: NodeID) async throws {
-        try await running().applySync(entries, from: node)
-    }
-
     /// This node's view of the registry: child id → actor ids (for status tools and tests that
     /// compare registries across nodes).
     distributed func registryView() throws -> [ChildID: [ActorID]] {

@@ -39,10 +39,42 @@ enum RegistryUpdate: Codable, Sendable {
     case registered([RegistryEntry])
     case unregistered([ChildID])
     case actorUpdated(ChildID, ActorID)
+    /// Ends a snapshot push (its entries came as `registered` chunks): the sender hosts exactly
+    /// these children, so its other slots are withdrawn.
+    case snapshotComplete([ChildID])
 }
 
-/// "I run this hub": who I am and my own registry slots.
+/// "I run this hub". The registry slots follow as a snapshot push (in chunks: a node may host
+/// hundreds of thousands of children, more than one frame may carry).
 struct HubAnnouncement: Codable, Sendable {
     var node: NodeID
-    var entries: [RegistryEntry]
+}
+
+/// How many items one hub message carries at most, so every frame stays far below the maximum
+/// frame size whatever the number of children.
+enum MessageChunking {
+    static let startChildren = 4_000
+    static let entries = 4_000
+    static let ids = 20_000
+}
+
+extension Array {
+    /// The array cut into consecutive pieces of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+extension RegistryUpdate {
+    /// The update cut into messages of bounded size.
+    func chunked() -> [RegistryUpdate] {
+        switch self {
+        case .registered(let entries):
+            entries.chunked(MessageChunking.entries).map { .registered(Array($0)) }
+        case .unregistered(let ids):
+            ids.chunked(MessageChunking.ids).map { .unregistered(Array($0)) }
+        case .actorUpdated, .snapshotComplete:
+            [self]
+        }
+    }
 }
