@@ -162,5 +162,11 @@ struct HubClusterTests {
         let other = try await ProcessHub.start(testConfiguration("other"), on: node)
         await other.stop()
         await hub.stop()
+        #expect(!hub.isAlive)
+        #expect(throws: HubError.self) { try hub.startChildren(try counters(1)) }
+        // A stopped hub's id is free again on this node.
+        let again = try await ProcessHub.start(testConfiguration(), on: node)
+        #expect(again.isAlive)
+        await again.stop()
     }
 }

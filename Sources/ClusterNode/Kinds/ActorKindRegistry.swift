@@ -64,8 +64,9 @@ extension ClusterSystem {
         return try await NodeAgent.resolve(on: node, system: self).spawn(kind: kind, arguments: encoded)
     }
 
-    /// Stops an actor created with ``spawn(kind:arguments:on:)``: its node lets go of it.
-    /// Returns whether the actor was held there.
+    /// Stops an actor the system keeps alive — one created with ``spawn(kind:arguments:on:)``, or
+    /// a well-known actor of this node: its node lets go of it, and it deinitialises once nobody
+    /// else references it. Returns whether the actor was held there.
     @discardableResult
     public func stopActor(_ id: ActorID) async throws -> Bool {
         if id.node == nodeID { return release(id) }

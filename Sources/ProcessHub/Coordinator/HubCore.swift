@@ -88,7 +88,11 @@ final class HubCore: Sendable {
         await hooks.dispatch(.coordinatorShutdown, CoordinatorShutdownEvent(reason: "stop"))
         await forEachPeer(peers) { peer in try await peer.leaving(self.localNode) }
         await supervisor.stopAll()
-        endpoint.withLock { $0 = nil }
+        // The system holds well-known actors strongly: let go of the endpoint so the hub id is
+        // free again on this node.
+        if let retired = endpoint.withLock({ state -> HubEndpoint? in defer { state = nil }; return state }) {
+            _ = try? await system.stopActor(retired.id)
+        }
     }
 
     /// Runs `body` every `interval` until the hub stops.
