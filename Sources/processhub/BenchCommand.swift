@@ -11,12 +11,22 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Run a benchmark workload and print its figures.",
         discussion: """
-            Workloads: w5 (remote calls between two node processes, bare TCP floor, coder cost). \
-            The hub workloads (w1–w4, w6, w7) arrive with the hub.
+            Workloads (DESIGN §7), each on real node processes: \
+            w1 (3 nodes start 10 000 children from node 1: awaited result, full registries), \
+            w2 (registry lookups on node 1), \
+            w3 (a 4th node joins 10 000 children: convergence), \
+            w4 (a node process of 4 is killed with SIGKILL or stopped with SIGSTOP: detection, recovery), \
+            w5 (remote calls between two node processes, bare TCP floor, coder cost), \
+            w6 (resident memory per child, 10 000 and 100 000 children), \
+            w7 (w1 with 100 000 and 1 000 000 children), \
+            all (every workload in this order). \
+            Hub workloads run on a fresh cluster per rep: this process is node 1, the others are \
+            `processhub node --hub bench` processes. A run that fails or times out prints an \
+            "error" line instead of figures.
             """
     )
 
-    @Argument(help: "The workload: w5.")
+    @Argument(help: "The workload: w1, w2, w3, w4, w5, w6, w7 or all.")
     var workload: String
 
     @Option(help: "Runs per metric; the median is reported.")
@@ -26,9 +36,31 @@ struct BenchCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        switch workload.lowercased() {
-        case "w5": try await runW5()
-        default: throw ValidationError("unknown or not yet available workload \(workload); available: w5")
+        defer { NodeProcess.endAll() }
+        let name = workload.lowercased()
+        guard name == "all" || Self.workloads.contains(name) else {
+            throw ValidationError("unknown workload \(workload); available: \(Self.workloads.joined(separator: ", ")), all")
+        }
+        for selected in name == "all" ? Self.workloads : [name] {
+            try await runWorkload(selected)
+        }
+    }
+
+    private static let workloads = ["w1", "w2", "w3", "w4", "w5", "w6", "w7"]
+
+    private func runWorkload(_ workload: String) async throws {
+        let cases: [HubBenchCase]
+        switch workload {
+        case "w1": cases = StartBench.w1
+        case "w2": cases = LookupBench.cases
+        case "w3": cases = JoinBench.cases
+        case "w4": cases = FailoverBench.cases
+        case "w6": cases = MemoryBench.cases
+        case "w7": cases = StartBench.w7
+        default: return try await runW5()
+        }
+        for benchCase in cases {
+            await benchCase.measure(workload: workload.uppercased(), reps: reps, json: json)
         }
     }
 
@@ -72,6 +104,7 @@ struct BenchReport {
     var workload: String
     var json: Bool
     private var rows: [(metric: String, median: Double, min: Double, max: Double, n: Int, extra: [String: String])] = []
+    private var errors: [(metric: String, message: String, extra: [String: String])] = []
 
     init(workload: String, json: Bool) {
         self.workload = workload
@@ -84,15 +117,48 @@ struct BenchReport {
         rows.append((metric, sorted[sorted.count / 2], sorted.first!, sorted.last!, sorted.count, extra))
     }
 
+    /// Records that `metric` could not be measured (printed after the figures).
+    mutating func addError(_ metric: String, _ message: String, extra: [String: String] = [:]) {
+        errors.append((metric, message, extra))
+    }
+
     func print() {
+        printRows()
+        for error in errors {
+            if json {
+                emit(#"{"workload":"\#(workload)","metric":"\#(error.metric)","error":\#(Self.jsonString(error.message))\#(Self.jsonFields(error.extra))}"#)
+            } else {
+                emit("\(workload)  \(error.metric.padding(toLength: 24, withPad: " ", startingAt: 0)) error: \(error.message)")
+            }
+        }
+    }
+
+    /// `text` as a JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+
+    /// Extra fields (raw JSON values) as `,"key":value…`, sorted by key.
+    static func jsonFields(_ extra: [String: String]) -> String {
+        extra.sorted { $0.key < $1.key }.map { ",\"\($0.key)\":\($0.value)" }.joined()
+    }
+
+    /// Extra fields as `key=value …`, sorted by key.
+    static func textFields(_ extra: [String: String]) -> String {
+        extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    private func printRows() {
         for row in rows {
             if json {
-                let extra = row.extra.sorted { $0.key < $1.key }.map { ",\"\($0.key)\":\($0.value)" }.joined()
+                let extra = Self.jsonFields(row.extra)
                 emit(
                     #"{"workload":"\#(workload)","metric":"\#(row.metric)","value":\#(rounded(row.median)),"min":\#(rounded(row.min)),"max":\#(rounded(row.max)),"reps":\#(row.n)\#(extra)}"#
                 )
             } else {
-                let extra = row.extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let extra = Self.textFields(row.extra)
                 emit("\(workload)  \(row.metric.padding(toLength: 24, withPad: " ", startingAt: 0)) \(rounded(row.median))  (min \(rounded(row.min)), max \(rounded(row.max)))  \(extra)")
             }
         }

@@ -28,7 +28,7 @@ struct NodeCommand: AsyncParsableCommand {
         for hubID in hubs {
             var configuration = HubConfiguration(hubID: HubID(hubID))
             registerDemoKinds(in: &configuration)
-            running.append(try await ProcessHub.start(configuration, on: node))
+            running.append(try await ProcessHub.start(configuration, on: node, logger: options.logger(label: "processhub.hub")))
         }
         emit("READY \(node.id)")
         let events = Task {

@@ -1,6 +1,7 @@
 import ClusterNode
 import Distributed
 import Logging
+import Synchronization
 
 /// A hub running on one node: the handle through which this node starts, stops and finds the
 /// hub's children, wherever in the cluster they run.
@@ -178,17 +179,35 @@ public struct StopOperation: Sendable {
     }
 }
 
+/// Waits for `task` at most `timeout`. The task keeps running when the wait gives up: a start in
+/// flight is not undone because nobody waits for its result any more.
 private func awaitTask<T: Sendable>(_ task: Task<T, Never>, timeout: Duration) async throws(HubError) -> T {
-    let result = await withTaskGroup(of: T?.self) { group in
-        group.addTask { await task.value }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
+    let first = FirstResult<T>()
+    let value: T? = await withCheckedContinuation { continuation in
+        first.set(continuation)
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            first.resume(nil)
         }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
+        Task {
+            let value = await task.value
+            timer.cancel()
+            first.resume(value)
+        }
     }
-    guard let result else { throw HubError(.timeout, "no result within \(timeout)") }
-    return result
+    guard let value else { throw HubError(.timeout, "no result within \(timeout)") }
+    return value
+}
+
+/// A continuation resumed once, by whichever of two tasks comes first.
+private final class FirstResult<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T?, Never>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<T?, Never>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    func resume(_ value: T?) {
+        continuation.withLock { $0.take() }?.resume(returning: value)
+    }
 }

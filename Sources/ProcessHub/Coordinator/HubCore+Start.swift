@@ -21,13 +21,31 @@ extension HubCore {
             }
         }
         let nodes = hubNodes
-        let placement = self.placement(of: specs.map(\.id), on: nodes)
-        let children = specs.map { spec in
-            ChildStartData(childID: spec.id, spec: spec, nodes: placement[spec.id] ?? [], metadata: options.metadata(for: spec.id))
+        return Task {
+            let children = await self.place(specs, on: nodes, options: options)
+            let signature = self.configuration.distribution.signature(of: nodes)
+            return await self.dispatchStart(children, signature: signature, options: options)
         }
-        let signature = configuration.distribution.signature(of: nodes)
-        return Task { await self.dispatchStart(children, signature: signature, options: options) }
     }
+
+    /// Places a batch slice by slice, yielding in between: a million children must not hold an
+    /// event-loop thread (and so its heartbeats) for a second.
+    private func place(_ specs: [ChildSpec], on nodes: [NodeID], options: StartOptions) async -> [ChildStartData] {
+        var children: [ChildStartData] = []
+        children.reserveCapacity(specs.count)
+        for slice in specs.chunked(Self.workSlice) {
+            let placement = self.placement(of: slice.map(\.id), on: nodes)
+            for spec in slice {
+                children.append(ChildStartData(
+                    childID: spec.id, spec: spec, nodes: placement[spec.id] ?? [], metadata: options.metadata(for: spec.id)))
+            }
+            await Task.yield()
+        }
+        return children
+    }
+
+    /// How many children one uninterrupted step of a large batch handles.
+    static let workSlice = 2_000
 
     /// Sends each node its share (in parallel) and turns the answers into a ``StartResult``.
     private func dispatchStart(_ children: [ChildStartData], signature: UInt64, options: StartOptions) async -> StartResult {
@@ -148,26 +166,26 @@ extension HubCore {
         var entries: [RegistryEntry] = []
         outcomes.reserveCapacity(children.count)
         entries.reserveCapacity(children.count)
-        var altered: [ChildStartData] = []
-        altered.reserveCapacity(children.count)
-        for child in children { altered.append(await hooks.alter(.childDataAlter, child)) }
-        let results = await supervisor.start(altered)
-        for (child, result) in zip(altered, results) {
-            switch result {
-            case .success(let actorID):
-                outcomes.append(ChildStartOutcome(childID: child.childID, node: localNode, actorID: actorID, error: nil))
-                entries.append(RegistryEntry(
-                    spec: child.spec, metadata: child.metadata, epoch: 1, authoredBy: author, actorID: actorID))
+        for slice in children.chunked(Self.workSlice) {
+            var altered: [ChildStartData] = []
+            altered.reserveCapacity(slice.count)
+            for child in slice { altered.append(await hooks.alter(.childDataAlter, child)) }
+            let results = await supervisor.start(altered)
+            for (child, result) in zip(altered, results) {
+                let actorID = try? result.get()
+                let failure: ChildError? = if case .failure(let error) = result { error } else { nil }
+                outcomes.append(ChildStartOutcome(childID: child.childID, node: localNode, actorID: actorID, error: failure))
                 started.append(StartedChild(
-                    childID: child.childID, spec: child.spec, actorID: actorID, error: nil, nodes: child.nodes,
-                    metadata: child.metadata))
-            case .failure(let error):
-                logger.warning("child failed to start: \(error)", metadata: ["child": "\(child.childID)"])
-                outcomes.append(ChildStartOutcome(childID: child.childID, node: localNode, actorID: nil, error: error))
-                started.append(StartedChild(
-                    childID: child.childID, spec: child.spec, actorID: nil, error: error.description, nodes: child.nodes,
-                    metadata: child.metadata))
+                    childID: child.childID, spec: child.spec, actorID: actorID, error: failure?.description,
+                    nodes: child.nodes, metadata: child.metadata))
+                if let actorID {
+                    entries.append(RegistryEntry(
+                        spec: child.spec, metadata: child.metadata, epoch: 1, authoredBy: author, actorID: actorID))
+                } else if let failure {
+                    logger.warning("child failed to start: \(failure)", metadata: ["child": "\(child.childID)"])
+                }
             }
+            await Task.yield()
         }
         await hooks.dispatch(.postChildrenStart, ChildrenStartedEvent(children: started))
         if !entries.isEmpty {

@@ -1,0 +1,32 @@
+import ClusterNode
+import ProcessHub
+
+/// W3: a W1 cluster with 10 000 children; a 4th node process joins. `join_converged_ms`: from
+/// its READY line (seen within ~2 ms) until every node reports the 4 members, registryCount ==
+/// n, not locked, the nodes' localCounts summing to n, and node 4 running its consistent-hashing
+/// share.
+enum JoinBench {
+    static let children = 10_000
+
+    static var cases: [HubBenchCase] {
+        [
+            HubBenchCase(metrics: ["join_converged_ms"], extra: ["n": "\(children)", "nodes": "4", "since": "\"ready\""]) {
+                try await HubBenchCluster.withCounters(children, processes: 2) { cluster, _ in
+                    let joiner = try await cluster.launchNode()
+                    let nodes = cluster.allNodes
+                    let share = ConsistentHashing()
+                        .belongsTo(BenchChildren.ids(children), replicationFactor: 1, nodes: nodes)
+                        .values.filter { $0.first == joiner.id }.count
+                    let converged = try await cluster.waitForAll(
+                        nodes, since: joiner.ready, timeout: .seconds(120), "the 4th node's join to converge"
+                    ) { statuses in
+                        statuses.allSatisfy { $0.members == nodes && $0.registryCount == children && !$0.isLocked }
+                            && statuses.map(\.localCount).reduce(0, +) == children
+                            && statuses.first { $0.node == joiner.id }?.localCount == share
+                    }
+                    return ["join_converged_ms": converged.milliseconds]
+                }
+            }
+        ]
+    }
+}
