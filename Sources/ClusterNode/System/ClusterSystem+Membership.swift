@@ -15,27 +15,28 @@ extension ClusterSystem {
     /// so a subscriber never misses a node. The stream finishes when the node shuts down.
     public func membershipEvents() -> AsyncStream<MembershipEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: MembershipEvent.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { state in
-            guard !state.isShuttingDown else { return nil }
+        let subscribed = state.withLock { state in
+            guard !state.isShuttingDown else { return false }
             for member in state.membership.members { continuation.yield(.up(member)) }
             state.nextSubscriber += 1
             state.subscribers[state.nextSubscriber] = continuation
-            return state.nextSubscriber
+            return true
         }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
-        }
+        if !subscribed { continuation.finish() }
+        // No `onTermination` handler: it would run under the cancelled task's status lock and
+        // take our lock, while `publish` holds our lock and resumes tasks (which takes their
+        // status lock) — a lock-order inversion. Ended streams are dropped when a yield finds
+        // them terminated.
         return stream
     }
 
+    /// Delivers events in the order of the state changes (the caller holds the lock).
     private func publish(_ events: [MembershipEvent], in state: inout State) {
         for event in events {
             logger.info("membership: \(event)")
-            for subscriber in state.subscribers.values { subscriber.yield(event) }
+            for (id, subscriber) in state.subscribers {
+                if case .terminated = subscriber.yield(event) { state.subscribers[id] = nil }
+            }
         }
     }
 

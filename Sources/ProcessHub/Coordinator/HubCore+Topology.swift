@@ -85,8 +85,10 @@ extension HubCore {
     func enqueue(_ event: TopologyEvent) {
         let debounce = configuration.clusterEventDebounce
         let maxWait = max(debounce * 4, debounce + .milliseconds(500))
-        state.withLock { state in
-            guard !state.isStopped else { return }
+        // The previous timer is cancelled outside the lock: cancellation runs the task's handlers
+        // under its status lock, and our locks are never taken in that order.
+        let replaced = state.withLock { state -> Task<Void, Never>? in
+            guard !state.isStopped else { return nil }
             let now = ContinuousClock.now
             if state.pendingEvents.isEmpty {
                 state.batchStartedAt = now
@@ -94,13 +96,15 @@ extension HubCore {
             }
             state.pendingEvents.append(event)
             let deadline = min(now + debounce, (state.batchStartedAt ?? now) + maxWait)
-            state.flushTask?.cancel()
+            let previous = state.flushTask
             state.flushTask = Task { [weak self] in
                 try? await Task.sleep(until: deadline)
                 if Task.isCancelled { return }
                 await self?.flushBatch()
             }
+            return previous
         }
+        replaced?.cancel()
     }
 
     private func flushBatch() async {
