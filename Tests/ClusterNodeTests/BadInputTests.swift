@@ -6,7 +6,7 @@ import Testing
 
 @testable import ClusterNode
 
-@Suite("Bad input closes only the bad link")
+@Suite("Bad input closes only the bad link", .timeLimit(.minutes(3)))
 struct BadInputTests {
     /// Two healthy nodes, and a check that they still work after each attack.
     func healthyPair() async throws -> LocalCluster {

@@ -6,7 +6,7 @@ import Testing
 
 @testable import ClusterNode
 
-@Suite("Mesh and membership over real TCP")
+@Suite("Mesh and membership over real TCP", .timeLimit(.minutes(3)))
 struct MeshTests {
     @Test func threeNodesFormAFullMeshFromASingleSeed() async throws {
         let cluster = try await LocalCluster.start(nodes: 3)

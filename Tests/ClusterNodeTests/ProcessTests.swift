@@ -3,7 +3,7 @@ import Foundation
 import ProcessHubTesting
 import Testing
 
-@Suite("Real node processes", .serialized)
+@Suite("Real node processes", .serialized, .timeLimit(.minutes(3)))
 struct ProcessTests {
     /// SIGKILL and SIGSTOP of real node processes are both detected by the other nodes.
     @Test func killedAndStoppedNodeProcessesAreDetectedAsDown() async throws {

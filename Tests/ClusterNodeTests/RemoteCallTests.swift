@@ -5,7 +5,7 @@ import Testing
 
 @testable import ClusterNode
 
-@Suite("Remote calls over real TCP")
+@Suite("Remote calls over real TCP", .timeLimit(.minutes(3)))
 struct RemoteCallTests {
     /// Three nodes with the demo kinds registered.
     func cluster(_ configure: @escaping (Int, inout ClusterNodeSettings) -> Void = { _, _ in }) async throws -> LocalCluster {

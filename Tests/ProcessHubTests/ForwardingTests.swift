@@ -18,7 +18,7 @@ struct OnNamedNode: DistributionStrategy {
     func signature(of nodes: [NodeID]) -> UInt64 { 0 }
 }
 
-@Suite("Forwarding and custom strategies", .serialized)
+@Suite("Forwarding and custom strategies", .serialized, .timeLimit(.minutes(3)))
 struct ForwardingTests {
     @Test func aReceiverThatPlacesAChildElsewhereForwardsIt() async throws {
         let cluster = try await LocalCluster.start(nodes: 2)

@@ -20,7 +20,7 @@ func counters(_ count: Int, prefix: String = "c") throws -> [ChildSpec] {
     try (0..<count).map { try ChildSpec(id: "\(prefix)\($0)", Counter.self, .init(start: $0)) }
 }
 
-@Suite("Hub cluster", .serialized)
+@Suite("Hub cluster", .serialized, .timeLimit(.minutes(3)))
 struct HubClusterTests {
     @Test func childrenArePlacedByTheRingAndEveryRegistryAgrees() async throws {
         let hubs = try await LocalHubCluster.start(nodes: 3, configuration: testConfiguration())

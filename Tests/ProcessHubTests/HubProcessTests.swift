@@ -6,7 +6,7 @@ import Testing
 
 @testable import ProcessHub
 
-@Suite("Hub across real node processes", .serialized)
+@Suite("Hub across real node processes", .serialized, .timeLimit(.minutes(3)))
 struct HubProcessTests {
     /// SIGKILL of a node process hosting children: the survivors restart all of them and their
     /// registries agree.

@@ -6,7 +6,7 @@ import Testing
 
 @testable import ProcessHub
 
-@Suite("Hub topology: join, leave, hooks", .serialized)
+@Suite("Hub topology: join, leave, hooks", .serialized, .timeLimit(.minutes(3)))
 struct HubTopologyTests {
     @Test func aJoiningNodeReceivesExactlyTheRingsShare() async throws {
         let hubs = try await LocalHubCluster.start(nodes: 3, configuration: testConfiguration())

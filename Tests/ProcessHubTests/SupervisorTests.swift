@@ -6,7 +6,7 @@ import Testing
 
 @testable import ProcessHub
 
-@Suite("Supervision", .serialized)
+@Suite("Supervision", .serialized, .timeLimit(.minutes(3)))
 struct SupervisorTests {
     @Test func aCrashedChildIsRestartedAndItsNewActorIDReachesEveryNode() async throws {
         var configuration = testConfiguration("restarts")
