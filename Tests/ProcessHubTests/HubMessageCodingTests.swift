@@ -31,4 +31,38 @@ struct HubMessageCodingTests {
         }
         #expect(id == "c1" && updated == actor)
     }
+
+    @Test func startRequestsAndRepliesRoundTripWithTheirNodeTables() throws {
+        let other = NodeID(name: "m", host: "10.0.0.2", port: 9, incarnation: 7)
+        let spec = ChildSpec(id: "c1", kind: "counter", encodedArguments: [0, 200, 255], restart: .transient, shutdownTimeout: .milliseconds(1500))
+        let children = [
+            ChildStartData(childID: "c1", spec: spec, nodes: [node, other], metadata: ["tag": "t", "ü": "✓"]),
+            ChildStartData(childID: "c2", spec: ChildSpec(id: "c2", kind: "k", encodedArguments: []), nodes: [other]),
+        ]
+        let request = try roundTrip(StartRequest(originator: other, signature: 42, children: children, isForwarded: true))
+        #expect(request.originator == other && request.signature == 42 && request.isForwarded)
+        #expect(request.children == children)
+
+        let outcomes = [
+            ChildStartOutcome(childID: "c1", node: node, actorID: ActorID(node: node, serial: 2000), error: nil),
+            ChildStartOutcome(childID: "c2", node: other, actorID: nil, error: ChildError(.unknownKind, "k")),
+        ]
+        let reply = try roundTrip(StartReply(outcomes: outcomes))
+        #expect(reply.outcomes.map(\.childID) == ["c1", "c2"])
+        #expect(reply.outcomes[0].actorID == ActorID(node: node, serial: 2000) && reply.outcomes[0].node == node)
+        #expect(reply.outcomes[1].actorID == nil && reply.outcomes[1].error == ChildError(.unknownKind, "k"))
+    }
+
+    @Test func aNodeIndexOutOfRangeIsADecodingErrorNotACrash() throws {
+        var bytes = try BinaryEncoder().encode(RegistryUpdate.registered([
+            RegistryEntry(spec: ChildSpec(id: "x", kind: "k", encodedArguments: []), epoch: 1, authoredBy: node, actorID: ActorID(node: node, serial: 1))
+        ]))
+        // Corrupt every byte in turn: decoding must throw or succeed, never trap.
+        for index in bytes.indices {
+            let original = bytes[index]
+            bytes[index] = original &+ 37
+            _ = try? BinaryDecoder().decode(RegistryUpdate.self, from: bytes)
+            bytes[index] = original
+        }
+    }
 }

@@ -89,7 +89,7 @@ extension HubCore {
         do {
             if node == localNode { return await handleStart(request) }
             let endpoint = try self.endpoint(of: node)
-            return try await ClusterSystem.withCallTimeout(timeout) { try await endpoint.startChildren(request) }
+            return try await ClusterSystem.withCallTimeout(timeout) { try await endpoint.startChildren(request) }.outcomes
         } catch {
             let error = ChildError(.noResponse, "\(node) did not answer the start: \(error)")
             return request.children.map { ChildStartOutcome(childID: $0.childID, node: node, actorID: nil, error: error) }

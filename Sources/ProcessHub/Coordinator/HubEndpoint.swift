@@ -33,8 +33,8 @@ distributed actor HubEndpoint {
         try running().received(announcement)
     }
 
-    distributed func startChildren(_ request: StartRequest) async throws -> [ChildStartOutcome] {
-        try await running().handleStart(request)
+    distributed func startChildren(_ request: StartRequest) async throws -> StartReply {
+        StartReply(outcomes: try await running().handleStart(request))
     }
 
     distributed func stopChildren(_ request: StopRequest) async throws -> [ChildStopOutcome] {

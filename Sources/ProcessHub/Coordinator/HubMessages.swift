@@ -13,6 +13,11 @@ struct StartRequest: Codable, Sendable {
     var isForwarded: Bool = false
 }
 
+/// A node's answer to a start request (outcomes of forwarded children included).
+struct StartReply: Codable, Sendable {
+    var outcomes: [ChildStartOutcome]
+}
+
 /// How one child of a start request went, on one node.
 struct ChildStartOutcome: Codable, Sendable {
     var childID: ChildID
