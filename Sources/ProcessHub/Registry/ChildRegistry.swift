@@ -139,7 +139,10 @@ final class ChildRegistry: Sendable {
     /// metadata by the epoch rule. Reports a slot only when it was added or its actor id changed.
     @discardableResult
     func register(_ entries: [RegistryEntry]) -> [RegistryChange] {
-        inChunks(entries) { state, entry in state.register(entry) }
+        if entries.count > Self.chunkSize, let node = entries.first?.node {
+            state.withLock { $0.reserve(entries.count, on: node) }
+        }
+        return inChunks(entries) { state, entry in state.register(entry) }
     }
 
     /// Withdraws `node`'s slot of each child; a row goes when its last slot does.

@@ -77,6 +77,13 @@ struct RegistryState: Sendable {
     /// proportional to that node's share instead of to the whole registry.
     private(set) var idsByNode: [NodeID: Set<ChildID>] = [:]
 
+    /// Makes room for `count` more rows hosted on `node` at once, instead of growing step by step
+    /// through a large batch.
+    mutating func reserve(_ count: Int, on node: NodeID) {
+        rows.reserveCapacity(rows.count + count)
+        idsByNode[node, default: []].reserveCapacity((idsByNode[node]?.count ?? 0) + count)
+    }
+
     /// Merges one node's slot; returns the change when the slot was added or its actor id changed.
     mutating func register(_ entry: RegistryEntry) -> RegistryChange? {
         let location = ChildLocation(node: entry.node, actorID: entry.actorID)

@@ -70,7 +70,8 @@ actor ChildSupervisor {
 
     /// Starts a batch in one visit to the supervisor (one result per child, in order).
     func start(_ batch: [ChildStartData]) -> [Result<ActorID, ChildError>] {
-        batch.map { start($0) }
+        children.reserveCapacity(children.count + batch.count)
+        return batch.map { start($0) }
     }
 
     /// Stops a child here (its body is cancelled and given the spec's shutdown timeout).
