@@ -1,7 +1,7 @@
 import ProcessHub
 
 /// W2: local registry lookups on node 1 of a W1 cluster (10 000 children): ns per
-/// `actorIDs(of:)` (`lookup_ns`) and per `child(_:)` (`child_lookup_ns`) of a random existing id.
+/// `actorID(of:)` (`lookup_ns`) and per `child(_:)` (`child_lookup_ns`) of a random existing id.
 enum LookupBench {
     static let children = 10_000
     static let lookups = 1_000_000
@@ -13,7 +13,7 @@ enum LookupBench {
                 return try await HubBenchCluster.withCounters(children, processes: 2) { cluster, _ in
                     let hub = cluster.hub
                     return [
-                        "lookup_ns": try nanosecondsPerLookup(ids) { !hub.actorIDs(of: $0).isEmpty },
+                        "lookup_ns": try nanosecondsPerLookup(ids) { hub.actorID(of: $0) != nil },
                         "child_lookup_ns": try nanosecondsPerLookup(ids) { hub.child($0) != nil },
                     ]
                 }

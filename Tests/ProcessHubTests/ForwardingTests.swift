@@ -44,4 +44,30 @@ struct ForwardingTests {
         #expect(await hub2.whichChildren().isEmpty)
         try await waitUntil { hub2.registryDump().count == 3 }
     }
+
+    @Test func aStrategyCanRefuseABatchBeforeAnythingStarts() async throws {
+        struct NoVIPs: DistributionStrategy {
+            func belongsTo(_ ids: [ChildID], replicationFactor: Int, nodes: [NodeID]) -> [ChildID: [NodeID]] {
+                ConsistentHashing().belongsTo(ids, replicationFactor: replicationFactor, nodes: nodes)
+            }
+            var isDeterministic: Bool { true }
+            func signature(of nodes: [NodeID]) -> UInt64 { ConsistentHashing().signature(of: nodes) }
+            func validate(_ children: [ChildSpec], options: StartOptions) throws(HubError) {
+                let vips = children.map(\.id).filter { $0.hasPrefix("vip") }
+                if !vips.isEmpty { throw HubError(.invalidConfiguration, "no VIPs here", childIDs: vips) }
+            }
+        }
+        var configuration = testConfiguration("validate")
+        configuration.distribution = NoVIPs()
+        let hubs = try await LocalHubCluster.start(nodes: 2, configuration: configuration)
+        defer { Task { await hubs.shutdown() } }
+        let error = #expect(throws: HubError.self) {
+            try hubs.hubs[0].startChildren(try counters(2, prefix: "vip") + counters(2))
+        }
+        #expect(error?.childIDs == ["vip0", "vip1"])
+        #expect(hubs.hubs[0].registryDump().isEmpty)
+        let fine = try await hubs.hubs[0].startChildren(try counters(2)).result()
+        #expect(fine.status == .ok)
+        #expect(hubs.hubs[0].actorID(of: "c0") == fine.started.first { $0.id == "c0" }?.locations.first?.actorID)
+    }
 }

@@ -86,6 +86,9 @@ public final class ProcessHub: Sendable {
     /// What the registry knows about a child, or `nil`.
     public func child(_ id: ChildID) -> ChildInfo? { core.registry.child(id) }
 
+    /// The actor id of a child's first instance, or `nil` (ProcessHub's `get_pid`; the cheapest lookup).
+    public func actorID(of id: ChildID) -> ActorID? { core.registry.actorID(of: id) }
+
     /// The actor ids of a child's instances (empty when unknown).
     public func actorIDs(of id: ChildID) -> [ActorID] { core.registry.actorIDs(of: id) }
 

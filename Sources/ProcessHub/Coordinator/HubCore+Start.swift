@@ -14,6 +14,7 @@ extension HubCore {
         if !duplicates.isEmpty {
             throw HubError(.duplicateChildIDs, "ids appear twice in the request", childIDs: duplicates)
         }
+        try configuration.distribution.validate(specs, options: options)
         if options.checkExisting {
             let existing = specs.map(\.id).filter { registry.contains($0) }
             if !existing.isEmpty {

@@ -48,9 +48,16 @@ public protocol DistributionStrategy: Sendable {
     /// the same set in any order, and stable across processes (never Swift's `Hasher`; see
     /// ``StableHash``). A non-deterministic strategy may return `0`.
     func signature(of nodes: [NodeID]) -> UInt64
+
+    /// Checks a batch on the originating node before anything is dispatched (ProcessHub's
+    /// `children_init`): throw to refuse the whole batch. The default accepts everything.
+    func validate(_ children: [ChildSpec], options: StartOptions) throws(HubError)
 }
 
 extension DistributionStrategy {
+    /// Accepts every batch.
+    public func validate(_ children: [ChildSpec], options: StartOptions) throws(HubError) {}
+
     /// The ordered nodes one child must run on, the primary first.
     ///
     /// Placing many children at once with ``belongsTo(_:replicationFactor:nodes:)`` is faster.
