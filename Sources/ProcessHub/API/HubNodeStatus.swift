@@ -31,6 +31,6 @@ extension HubCore {
     func status() async -> HubNodeStatus {
         HubNodeStatus(
             node: localNode, members: hubNodes, registryCount: registry.count,
-            localCount: await supervisor.runningIDs.count, isLocked: isLocked, isPartitioned: false)
+            localCount: await supervisor.runningCount, isLocked: isLocked, isPartitioned: false)
     }
 }

@@ -22,7 +22,7 @@ extension HubCore {
             }
         }
         let nodes = hubNodes
-        return Task {
+        return Task(executorPreference: HubWorkExecutor.shared) {
             let children = await self.place(specs, on: nodes, options: options)
             let signature = self.configuration.distribution.signature(of: nodes)
             return await self.dispatchStart(children, signature: signature, options: options)

@@ -34,15 +34,18 @@ distributed actor HubEndpoint {
     }
 
     distributed func startChildren(_ request: StartRequest) async throws -> StartReply {
-        StartReply(outcomes: try await running().handleStart(request))
+        let core = try running()
+        return await onHubWorkExecutor { StartReply(outcomes: await core.handleStart(request)) }
     }
 
     distributed func stopChildren(_ request: StopRequest) async throws -> [ChildStopOutcome] {
-        try await running().handleStop(request)
+        let core = try running()
+        return await onHubWorkExecutor { await core.handleStop(request) }
     }
 
     distributed func update(_ update: RegistryUpdate, from node: NodeID) async throws {
-        try await running().apply(update, from: node)
+        let core = try running()
+        await onHubWorkExecutor { await core.apply(update, from: node) }
     }
 
     /// This node's view of the registry: child id → actor ids (for status tools and tests that
@@ -52,7 +55,8 @@ distributed actor HubEndpoint {
     }
 
     distributed func status() async throws -> HubNodeStatus {
-        try await running().status()
+        let core = try running()
+        return await onHubWorkExecutor { await core.status() }
     }
 
     distributed func leaving(_ node: NodeID) throws {

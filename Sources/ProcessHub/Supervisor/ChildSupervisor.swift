@@ -49,6 +49,9 @@ actor ChildSupervisor {
     /// The ids of the children running here.
     var runningIDs: [ChildID] { Array(children.keys) }
 
+    /// How many children run here (without copying their ids).
+    var runningCount: Int { children.count }
+
     /// The actor id of a child running here.
     func actorID(of id: ChildID) -> ActorID? { children[id]?.instance.actorID }
 
