@@ -20,6 +20,9 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// Answers inbound calls.
     public typealias ResultHandler = ClusterResultHandler
 
+    /// Inbound calls with more argument bytes than this run on ``OffLoopExecutor``.
+    static let largeCallBytes = 32 * 1024
+
     /// Serials below this are reserved for the system's own actors.
     static let firstUserSerial: UInt64 = 1024
 
@@ -280,6 +283,13 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
                     reject(.unknownMethod, "\(type(of: actor)) has no distributed function \(call.method): \(error)")
                 }
             }
+        }
+        // A large call is decoded and answered off the event loop: a loop busy for long sends no
+        // heartbeats.
+        let size = call.arguments.reduce(0) { $0 + $1.readableBytes }
+        if size > Self.largeCallBytes {
+            Task(executorPreference: OffLoopExecutor.shared, operation: run)
+            return
         }
         switch settings.inboundExecution {
         case .eventLoop: Task(executorPreference: link.taskExecutor, operation: run)

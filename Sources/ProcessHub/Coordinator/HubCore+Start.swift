@@ -9,20 +9,20 @@ extension HubCore {
     func startChildren(_ specs: [ChildSpec], options: StartOptions) throws(HubError) -> Task<StartResult, Never> {
         if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
         if specs.isEmpty { throw HubError(.noChildren, "no children to start") }
-        var seen = Set<ChildID>()
+        var seen = Set<ChildID>(minimumCapacity: specs.count)
         let duplicates = specs.map(\.id).filter { !seen.insert($0).inserted }
         if !duplicates.isEmpty {
             throw HubError(.duplicateChildIDs, "ids appear twice in the request", childIDs: duplicates)
         }
         try configuration.distribution.validate(specs, options: options)
         if options.checkExisting {
-            let existing = specs.map(\.id).filter { registry.contains($0) }
+            let existing = registry.registered(among: specs.map(\.id))
             if !existing.isEmpty {
                 throw HubError(.alreadyStarted, "\(existing.count) children are already started", childIDs: existing)
             }
         }
         let nodes = hubNodes
-        return Task(executorPreference: HubWorkExecutor.shared) {
+        return Task(executorPreference: OffLoopExecutor.shared) {
             let children = await self.place(specs, on: nodes, options: options)
             let signature = self.configuration.distribution.signature(of: nodes)
             return await self.dispatchStart(children, signature: signature, options: options)

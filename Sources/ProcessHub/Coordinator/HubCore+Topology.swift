@@ -47,7 +47,7 @@ extension HubCore {
         let peer = announcement.node
         if peer != localNode && system.members.contains(peer) && admitPeer(peer) {
             enqueue(.joined(peer))
-            Task(executorPreference: HubWorkExecutor.shared) { await self.pushSnapshot(to: [peer]) }
+            Task(executorPreference: OffLoopExecutor.shared) { await self.pushSnapshot(to: [peer]) }
         }
         return HubAnnouncement(node: localNode)
     }
@@ -97,7 +97,7 @@ extension HubCore {
             state.pendingEvents.append(event)
             let deadline = min(now + debounce, (state.batchStartedAt ?? now) + maxWait)
             let previous = state.flushTask
-            state.flushTask = Task(executorPreference: HubWorkExecutor.shared) { [weak self] in
+            state.flushTask = Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
                 try? await Task.sleep(until: deadline)
                 if Task.isCancelled { return }
                 await self?.flushBatch()

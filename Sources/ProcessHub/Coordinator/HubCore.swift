@@ -65,10 +65,10 @@ final class HubCore: Sendable {
             gone: { [weak self] id, reason in await self?.childGone(id, reason: reason) }))
         let tasks: [Task<Void, Never>] = [
             Task { [weak self] in await self?.followMembership() },
-            Task(executorPreference: HubWorkExecutor.shared) { [weak self] in
+            Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
                 await self?.repeatEvery({ $0.configuration.hubsDiscoverInterval }) { await $0.announceToNonMembers() }
             },
-            Task(executorPreference: HubWorkExecutor.shared) { [weak self] in
+            Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
                 await self?.repeatEvery({ $0.configuration.synchronization.syncInterval }) { await $0.syncRound() }
             },
         ]

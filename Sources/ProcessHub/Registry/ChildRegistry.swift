@@ -48,6 +48,12 @@ final class ChildRegistry: Sendable {
         state.withLock { state in state.rows.index(forKey: id).flatMap { state.rows.values[$0].slots.first?.actorID } }
     }
 
+    /// The ids of `ids` that are registered, checked under one lock (a start of a million children
+    /// checks them all before dispatching anything).
+    func registered(among ids: [ChildID]) -> [ChildID] {
+        state.withLock { state in ids.filter { state.rows.index(forKey: $0) != nil } }
+    }
+
     /// Whether at least one node hosts the child.
     func contains(_ id: ChildID) -> Bool {
         state.withLock { $0.rows.index(forKey: id) != nil }
