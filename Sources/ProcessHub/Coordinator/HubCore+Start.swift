@@ -191,7 +191,7 @@ extension HubCore {
         await hooks.dispatch(.postChildrenStart, ChildrenStartedEvent(children: started))
         if !entries.isEmpty {
             await fireHooks(for: registry.register(entries))
-            await propagate(.registered(entries))
+            await propagate(.registered(entries), confirmTo: author)
         }
         return outcomes
     }

@@ -75,7 +75,9 @@ extension HubCore {
 
     /// Removes `peer` from the members; returns whether it was one.
     private func dropPeer(_ peer: NodeID) -> Bool {
-        state.withLock { $0.peers.remove(peer) != nil }
+        let wasMember = state.withLock { $0.peers.remove(peer) != nil }
+        if wasMember { dropOutbox(of: peer) }
+        return wasMember
     }
 
     // MARK: Batching
@@ -233,15 +235,7 @@ extension HubCore {
     /// Sends `peers` this node's slots: chunks merged as registrations, then the complete id list
     /// so they withdraw the slots that are gone (SPEC's append_data + detach_data).
     func pushSnapshot(to peers: [NodeID]) async {
-        guard !peers.isEmpty else { return }
-        let entries = registry.entries(ownedBy: localNode)
-        let from = localNode
-        for chunk in entries.chunked(MessageChunking.entries) {
-            let update = RegistryUpdate.registered(Array(chunk))
-            await forEachPeer(peers) { try await $0.update(update, from: from) }
-        }
-        let complete = RegistryUpdate.snapshotComplete(entries.map(\.spec.id))
-        await forEachPeer(peers) { try await $0.update(complete, from: from) }
+        await send([.snapshot], to: peers)
     }
 
     func apply(_ update: RegistryUpdate, from peer: NodeID) async {

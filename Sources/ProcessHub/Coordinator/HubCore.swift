@@ -17,6 +17,7 @@ final class HubCore: Sendable {
     let logger: Logger
     let topology = TopologySerializer()
     private let endpoint = Mutex<HubEndpoint?>(nil)
+    private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>
 
     struct State {
@@ -155,14 +156,52 @@ final class HubCore: Sendable {
         }
     }
 
-    /// Pushes a registry change of this node's own slots to every peer (PubSub), in chunks.
-    func propagate(_ update: RegistryUpdate) async {
-        let peers = self.peers
-        guard !peers.isEmpty else { return }
-        let from = localNode
-        for piece in update.chunked() {
-            await forEachPeer(peers) { try await $0.update(piece, from: from) }
+    /// Pushes a registry change of this node's own slots to every peer (PubSub), in chunks,
+    /// through each peer's ordered outbox; returns once queued.
+    ///
+    /// With `confirmTo`, waits until that peer has been sent the change: the originator of a start
+    /// then knows the children it asked for as soon as it has its result.
+    func propagate(_ update: RegistryUpdate, confirmTo waiting: NodeID? = nil) async {
+        let items = update.chunked().map(PeerOutbox.Item.update)
+        for peer in peers {
+            if peer == waiting {
+                await outbox(for: peer).enqueueAndWait(items)
+            } else {
+                await outbox(for: peer).enqueue(items)
+            }
         }
+    }
+
+    /// Queues items for `peers`, in order.
+    func send(_ items: [PeerOutbox.Item], to peers: [NodeID]) async {
+        for peer in peers { await outbox(for: peer).enqueue(items) }
+    }
+
+    /// This node's slots as a snapshot push: chunks merged as registrations, then the complete
+    /// id list so the receiver withdraws the slots that are gone (append_data + detach_data).
+    func snapshotUpdates() -> [RegistryUpdate] {
+        let entries = registry.entries(ownedBy: localNode)
+        let chunks = entries.chunked(MessageChunking.entries).map { RegistryUpdate.registered(Array($0)) }
+        return chunks + [.snapshotComplete(entries.map(\.spec.id))]
+    }
+
+    private func outbox(for peer: NodeID) -> PeerOutbox {
+        outboxes.withLock { outboxes in
+            if let outbox = outboxes[peer] { return outbox }
+            let from = localNode
+            let outbox = PeerOutbox(
+                deliver: { [weak self] update in
+                    await self?.forEachPeer([peer]) { try await $0.update(update, from: from) }
+                },
+                snapshot: { [weak self] in self?.snapshotUpdates() ?? [] })
+            outboxes[peer] = outbox
+            return outbox
+        }
+    }
+
+    /// Forgets a departed peer's outbox (what is still queued for it is dropped with it).
+    func dropOutbox(of peer: NodeID) {
+        _ = outboxes.withLock { $0.removeValue(forKey: peer) }
     }
 
     // MARK: Registry changes → hooks
