@@ -52,7 +52,7 @@ struct ForwardingTests {
             }
             var isDeterministic: Bool { true }
             func signature(of nodes: [NodeID]) -> UInt64 { ConsistentHashing().signature(of: nodes) }
-            func validate(_ children: [ChildSpec], options: StartOptions) throws(HubError) {
+            func validate(_ children: [ChildSpec], options: StartOptions, context: PlacementContext) throws(HubError) {
                 let vips = children.map(\.id).filter { $0.hasPrefix("vip") }
                 if !vips.isEmpty { throw HubError(.invalidConfiguration, "no VIPs here", childIDs: vips) }
             }

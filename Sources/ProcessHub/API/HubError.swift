@@ -19,6 +19,14 @@ public struct HubError: Error, Sendable, Hashable, CustomStringConvertible {
         case hubAlreadyRunning
         /// The hub is partitioned from the cluster (partition-tolerance strategies).
         case partitioned
+        /// ``Guided``: the start has no `childMapping`.
+        case missingChildMapping
+        /// ``Guided``: the mapping names a node that is not a hub member, or no node at all.
+        case invalidChildMapping
+        /// ``Guided``: some children of the batch are not in the mapping (``HubError/childIDs``).
+        case childMappingMismatch
+        /// ``Guided``: some mappings do not list exactly replication-factor nodes (``HubError/childIDs``).
+        case childReplicationMismatch
     }
 
     /// What kind of failure this is.

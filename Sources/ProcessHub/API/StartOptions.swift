@@ -1,3 +1,5 @@
+import ClusterNode
+
 /// Options of a start (SPEC §2.3 `init_opts`, with ProcessHub's defaults).
 public struct StartOptions: Sendable {
     /// What to do with the children that did start when others failed.
@@ -19,12 +21,17 @@ public struct StartOptions: Sendable {
     /// How long the originating node waits for the target nodes before finishing the result with
     /// ``ChildError/Code/noResponse`` for the silent ones. Default 10 s.
     public var timeout: Duration
+    /// With the ``Guided`` distribution strategy: the nodes each child runs on, the primary first
+    /// (as many as the replication factor). Ignored by other strategies.
+    public var childMapping: [ChildID: [NodeID]]?
 
     /// Creates options; every parameter has ProcessHub's default.
     public init(
         checkExisting: Bool = true, onFailure: FailurePolicy = .continue, metadata: ChildMetadata = [:],
-        childMetadata: [ChildID: ChildMetadata] = [:], timeout: Duration = .seconds(10)
+        childMetadata: [ChildID: ChildMetadata] = [:], timeout: Duration = .seconds(10),
+        childMapping: [ChildID: [NodeID]]? = nil
     ) {
+        self.childMapping = childMapping
         self.checkExisting = checkExisting
         self.onFailure = onFailure
         self.metadata = metadata

@@ -14,7 +14,8 @@ extension HubCore {
         if !duplicates.isEmpty {
             throw HubError(.duplicateChildIDs, "ids appear twice in the request", childIDs: duplicates)
         }
-        try configuration.distribution.validate(specs, options: options)
+        let context = PlacementContext(nodes: hubNodes, replicationFactor: replicationFactor)
+        try configuration.distribution.validate(specs, options: options, context: context)
         if options.checkExisting {
             let existing = registry.registered(among: specs.map(\.id))
             if !existing.isEmpty {
@@ -121,6 +122,7 @@ extension HubCore {
     func handleStart(_ request: StartRequest) async -> [ChildStartOutcome] {
         await hooks.dispatch(
             .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
+        configuration.distribution.received(request.children)
         let (mine, forwards) = splitByPlacement(request)
         var outcomes = await startLocally(mine, authoredBy: request.originator)
         if !forwards.isEmpty {

@@ -51,12 +51,34 @@ public protocol DistributionStrategy: Sendable {
 
     /// Checks a batch on the originating node before anything is dispatched (ProcessHub's
     /// `children_init`): throw to refuse the whole batch. The default accepts everything.
-    func validate(_ children: [ChildSpec], options: StartOptions) throws(HubError)
+    func validate(_ children: [ChildSpec], options: StartOptions, context: PlacementContext) throws(HubError)
+
+    /// Called on a node that receives a start request, before it checks placement (ProcessHub's
+    /// `pre_children_start` handler): a strategy whose placement is not a function of the node set
+    /// alone learns the request's placement here. The default ignores it.
+    func received(_ children: [ChildStartData])
+}
+
+/// What a strategy may need to know to validate a batch.
+public struct PlacementContext: Sendable {
+    /// The hub's nodes, this one included, sorted.
+    public var nodes: [NodeID]
+    /// How many instances each child has.
+    public var replicationFactor: Int
+
+    /// Creates a context.
+    public init(nodes: [NodeID], replicationFactor: Int) {
+        self.nodes = nodes
+        self.replicationFactor = replicationFactor
+    }
 }
 
 extension DistributionStrategy {
     /// Accepts every batch.
-    public func validate(_ children: [ChildSpec], options: StartOptions) throws(HubError) {}
+    public func validate(_ children: [ChildSpec], options: StartOptions, context: PlacementContext) throws(HubError) {}
+
+    /// Ignores it.
+    public func received(_ children: [ChildStartData]) {}
 
     /// The ordered nodes one child must run on, the primary first.
     ///
