@@ -35,13 +35,19 @@ public struct HubKind: Hashable, Sendable, Codable, ExpressibleByStringLiteral, 
 
 /// Where one instance of a child runs: its node and its actor's id there.
 public struct ChildLocation: Hashable, Sendable, Codable, CustomStringConvertible {
-    /// The node hosting the instance.
-    public var node: NodeID
     /// The instance's actor id.
     public var actorID: ActorID
-    /// Creates a location.
+    /// The node hosting the instance (its actor id's node: stored once, as every node keeps a
+    /// location per child).
+    public var node: NodeID { actorID.node }
+    /// Creates a location. The node is always `actorID`'s node; `node` is accepted for clarity
+    /// at call sites and otherwise ignored.
     public init(node: NodeID, actorID: ActorID) {
-        self.node = node
+        self.actorID = actorID
+    }
+
+    /// Creates the location of `actorID`.
+    public init(_ actorID: ActorID) {
         self.actorID = actorID
     }
     /// `actorID`.

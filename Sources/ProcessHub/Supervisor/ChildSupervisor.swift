@@ -65,7 +65,9 @@ actor ChildSupervisor {
         case .failure(let error):
             return .failure(error)
         case .success(let instance):
-            children[data.childID] = Supervised(data: data, instance: instance, epoch: 1)
+            // Only what a restart needs is kept (placement and metadata live in the registry).
+            let kept = ChildStartData(childID: data.childID, spec: data.spec, nodes: [])
+            children[data.childID] = Supervised(data: kept, instance: instance, epoch: 1)
             children[data.childID]?.body = runBody(of: data.childID, instance, epoch: 1)
             return .success(instance.actorID)
         }
