@@ -34,6 +34,7 @@ struct MeshTests {
         let recorderA = MembershipRecorder(a)
         let recorderB = MembershipRecorder(b)
         try await waitUntil { a.members == [b.id] && b.members == [a.id] }
+        try await waitUntil { !recorderA.events.isEmpty && !recorderB.events.isEmpty }
         try await Task.sleep(for: .milliseconds(500))  // many more dial ticks
         #expect(recorderA.events == [.up(b.id)])
         #expect(recorderB.events == [.up(a.id)])
@@ -70,7 +71,7 @@ struct MeshTests {
         try await recorder.waitFor(timeout: .seconds(20), "n2 down") { $0 == .down(n2.id, .connectionLost) }
         // n2 is not dead: the reconnect loop brings the same incarnation back up.
         try await cluster.waitForFullMesh(timeout: .seconds(20))
-        #expect(recorder.events.filter { $0 == .up(n2.id) }.count == 2)
+        try await waitUntil(timeout: .seconds(20), "n2 up again") { recorder.events.filter { $0 == .up(n2.id) }.count == 2 }
     }
 
     @Test func aSilentPeerIsDownAfterTheHeartbeatTimeout() async throws {
