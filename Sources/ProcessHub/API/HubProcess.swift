@@ -25,8 +25,48 @@ public protocol HubProcess: DistributedActor where ActorSystem == ClusterSystem 
     /// The stable name under which hubs register this kind.
     static var kind: HubKind { get }
 
+    /// The state a child hands to its successor when it moves to another node (migration with
+    /// handover). Children without handover leave it as ``NoHandoverState``.
+    associatedtype HandoverState: Codable & Sendable = NoHandoverState
+
     /// Creates the child on the node that hosts it.
     init(actorSystem: ClusterSystem, arguments: Arguments, context: ChildContext)
+
+    /// Called on the old instance before it moves: the state to hand over, or `nil` for none.
+    /// Default: `nil`. (Handover migration arrives with the strategies issue; reserved here.)
+    func prepareHandoverState() async -> HandoverState?
+
+    /// Called on the new instance with the state its predecessor handed over. Default: ignores it.
+    func alterHandoverState(_ state: HandoverState) async
+
+    /// Tells a replica whether it is the active instance of its child (replication,
+    /// active/passive). Default: ignores it. (Replication arrives with the strategies issue.)
+    func redundancySignal(_ mode: ReplicaMode) async
+}
+
+/// The handover state of a child that hands nothing over.
+public struct NoHandoverState: Codable, Sendable, Hashable {
+    /// Creates the empty state.
+    public init() {}
+}
+
+/// A replica's role.
+public enum ReplicaMode: String, Codable, Sendable, Hashable {
+    /// The instance that serves.
+    case active
+    /// A standby instance.
+    case passive
+}
+
+extension HubProcess {
+    /// No state to hand over.
+    public func prepareHandoverState() async -> HandoverState? { nil }
+
+    /// Ignores the handed-over state.
+    public func alterHandoverState(_ state: HandoverState) async {}
+
+    /// Ignores the signal.
+    public func redundancySignal(_ mode: ReplicaMode) async {}
 }
 
 /// A child with a long-running body: it "crashes" when `run` throws and "exits" when it returns;
