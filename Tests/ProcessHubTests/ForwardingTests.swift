@@ -70,4 +70,28 @@ struct ForwardingTests {
         #expect(fine.status == .ok)
         #expect(hubs.hubs[0].actorID(of: "c0") == fine.started.first { $0.id == "c0" }?.locations.first?.actorID)
     }
+
+    /// The seeds' example of a user strategy: every child on the first (or last) node by name.
+    @Test func aUserStrategyPlacesChildrenEndToEnd() async throws {
+        struct ByName: DistributionStrategy {
+            var last: Bool
+            func belongsTo(_ ids: [ChildID], replicationFactor: Int, nodes: [NodeID]) -> [ChildID: [NodeID]] {
+                let sorted = nodes.sorted { $0.name < $1.name }
+                let pick = (last ? sorted.last : sorted.first).map { [$0] } ?? []
+                return Dictionary(ids.map { ($0, pick) }, uniquingKeysWith: { a, _ in a })
+            }
+            var isDeterministic: Bool { true }
+            func signature(of nodes: [NodeID]) -> UInt64 { ConsistentHashing().signature(of: nodes) }
+        }
+        for last in [false, true] {
+            var configuration = testConfiguration(HubID("byname-\(last)"))
+            configuration.distribution = ByName(last: last)
+            let hubs = try await LocalHubCluster.start(nodes: 3, configuration: configuration)
+            let result = try await hubs.hubs[1].startChildren(try counters(5)).result()
+            let expected = last ? "n3" : "n1"
+            #expect(result.nodes.map(\.name) == [expected])
+            try await hubs.waitForIdenticalRegistries(count: 5)
+            await hubs.shutdown()
+        }
+    }
 }
