@@ -137,9 +137,7 @@ final class _BinaryEncodingState {
 
     var userInfo: [CodingUserInfoKey: Any] {
         if let userInfoCache { return userInfoCache }
-        if userInfoStorage.isEmpty { return [:] }
-        var converted: [CodingUserInfoKey: Any] = [:]
-        for (key, value) in userInfoStorage { converted[key] = value }
+        let converted = userInfoStorage.asCodingUserInfo
         userInfoCache = converted
         return converted
     }

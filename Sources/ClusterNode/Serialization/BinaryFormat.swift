@@ -168,3 +168,12 @@ extension BinaryCodingError {
 
     static let truncated = BinaryCodingError(.truncatedInput, "the input ends in the middle of a value")
 }
+
+extension Dictionary where Key == CodingUserInfoKey, Value == any Sendable {
+    /// The `[CodingUserInfoKey: Any]` view `Encoder`/`Decoder` expose, shared by both coders.
+    var asCodingUserInfo: [CodingUserInfoKey: Any] {
+        var converted: [CodingUserInfoKey: Any] = [:]
+        for (key, value) in self { converted[key] = value }
+        return converted
+    }
+}
