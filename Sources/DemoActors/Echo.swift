@@ -96,6 +96,7 @@ public distributed actor Echo {
 /// Registers the demo kinds on a node: `echo`.
 public func registerDemoKinds(on system: ClusterSystem) {
     system.registerErrorType(EchoError.self)
+    system.registerErrorType(CounterMovedError.self)
     system.registerKind(Echo.kind, arguments: Echo.Arguments.self) { system, arguments in
         Echo(actorSystem: system, label: arguments.label)
     }

@@ -30,7 +30,7 @@ public final class LocalHubCluster: Sendable {
             try await result.waitForHubMesh(timeout: timeout)
             return result
         } catch {
-            for hub in hubs { await hub.stop() }
+            for hub in hubs { await hub.stop(movingChildren: false) }
             await cluster.shutdown()
             throw error
         }
@@ -67,9 +67,9 @@ public final class LocalHubCluster: Sendable {
         }
     }
 
-    /// Stops every hub and node.
+    /// Stops every hub (without moving children: the whole cluster goes) and every node.
     public func shutdown() async {
-        for hub in hubs { await hub.stop() }
+        for hub in hubs { await hub.stop(movingChildren: false) }
         await cluster.shutdown()
     }
 }

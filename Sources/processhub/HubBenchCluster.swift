@@ -210,7 +210,7 @@ final class HubBenchCluster: Sendable {
     /// node 1 down.
     func shutdown() async {
         for launched in nodeProcesses { launched.process.send(SIGCONT) }
-        await hub.stop()
+        await hub.stop(movingChildren: false)
         for launched in nodeProcesses { launched.process.kill() }
         await node.shutdown()
     }

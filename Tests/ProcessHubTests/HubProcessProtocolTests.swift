@@ -26,15 +26,27 @@ distributed actor HandingOver: HubProcess {
     distributed func snapshot() -> String { "\(count)/\(mode?.rawValue ?? "none")" }
 }
 
+/// A child that keeps every default.
+distributed actor PlainChild: HubProcess {
+    typealias ActorSystem = ClusterSystem
+    static let kind: HubKind = "plain"
+    struct Arguments: Codable, Sendable {}
+
+    init(actorSystem: ClusterSystem, arguments: Arguments, context: ChildContext) {
+        self.actorSystem = actorSystem
+    }
+}
+
 @Suite("HubProcess requirements")
 struct HubProcessProtocolTests {
     @Test func handoverAndRedundancyHooksHaveDefaultsAndCanBeOverridden() async throws {
         let node = try await ClusterNode.start(.init(name: "solo", secret: "s"))
         defer { Task { await node.shutdown() } }
         let context = ChildContext(childID: "x", hubID: "h", epoch: 1)
-        let plain = Counter(actorSystem: node.system, arguments: .init(start: 3), context: context)
+        let plain = PlainChild(actorSystem: node.system, arguments: .init(), context: context)
         let noState = await plain.whenLocal { await $0.prepareHandoverState() }
         #expect(noState == .some(nil))
+        #expect(await plain.whenLocal { await $0.migrationConsent() } == .ready)
 
         let old = HandingOver(actorSystem: node.system, arguments: .init(count: 5), context: context)
         let successor = HandingOver(actorSystem: node.system, arguments: .init(count: 1), context: context)

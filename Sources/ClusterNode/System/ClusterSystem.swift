@@ -39,15 +39,32 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     let state: Mutex<State>
     let nextLinkID = Atomic<UInt64>(1)
 
-    enum ActorEntry {
-        case weak(WeakActorBox)
-        case strong(any DistributedActor)
+    /// A local actor as the system holds it, with the state of its inbound-call gate.
+    struct ActorEntry {
+        enum Reference {
+            case weak(WeakActorBox)
+            case strong(any DistributedActor)
+        }
+
+        var reference: Reference
+        /// Inbound remote calls admitted and not yet answered (``sealCalls(to:)`` waits for them).
+        var callsInFlight = 0
+        var gate: CallGate = .open
+
+        init(_ reference: Reference) {
+            self.reference = reference
+        }
 
         var actor: (any DistributedActor)? {
-            switch self {
+            switch reference {
             case .weak(let box): box.actor
             case .strong(let actor): actor
             }
+        }
+
+        var isStrong: Bool {
+            if case .strong = reference { return true }
+            return false
         }
     }
 
@@ -55,6 +72,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         var membership: Membership
         var links: [NodeID: Link] = [:]
         var actors: [LocalActorRef: ActorEntry] = [:]
+        /// Who waits for a sealed actor's calls in flight to finish.
+        var sealWaiters: [LocalActorRef: [CheckedContinuation<Void, Never>]] = [:]
         var nextSerial: UInt64 = ClusterSystem.firstUserSerial
         var subscribers: [UInt64: AsyncStream<MembershipEvent>.Continuation] = [:]
         var nextSubscriber: UInt64 = 0
@@ -148,19 +167,30 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// strongly); actors created by kind are held until stopped.
     public func actorReady<Act>(_ actor: Act) where Act: DistributedActor, Act.ID == ActorID {
         let isWellKnown = actor.id.wellKnownName != nil
-        state.withLock { $0.actors[actor.id.localRef] = isWellKnown ? .strong(actor) : .weak(WeakActorBox(actor)) }
+        state.withLock { $0.actors[actor.id.localRef] = ActorEntry(isWellKnown ? .strong(actor) : .weak(WeakActorBox(actor))) }
     }
 
     /// Forgets an actor that deinitialised.
     public func resignID(_ id: ActorID) {
-        state.withLock { state in
-            if case .weak = state.actors[id.localRef] { state.actors[id.localRef] = nil }
+        // Calls held for the actor are refused outside the lock (they reply on their link).
+        let held = state.withLock { state -> [@Sendable ((any DistributedActor)?) -> Void] in
+            guard let entry = state.actors[id.localRef], !entry.isStrong else { return [] }
+            state.actors[id.localRef] = nil
+            if case .holding(let held) = entry.gate { return held }
+            return []
         }
+        held.forEach { $0(nil) }
     }
 
     /// Keeps a local actor alive until ``release(_:)``, even with no other reference to it.
     func retain(_ actor: any DistributedActor, id: ActorID) {
-        state.withLock { $0.actors[id.localRef] = .strong(actor) }
+        state.withLock { state in
+            if state.actors[id.localRef] != nil {
+                state.actors[id.localRef]?.reference = .strong(actor)
+            } else {
+                state.actors[id.localRef] = ActorEntry(.strong(actor))
+            }
+        }
     }
 
     /// Drops the system's strong reference to a local actor; returns whether it was held.
@@ -169,8 +199,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         // The reference leaves the lock before it is dropped: the actor may deinitialise, and
         // its `resignID` takes the lock again.
         let released: (any DistributedActor)? = state.withLock { state in
-            guard case .strong(let actor) = state.actors[id.localRef] else { return nil }
-            state.actors[id.localRef] = .weak(WeakActorBox(actor))
+            guard case .strong(let actor) = state.actors[id.localRef]?.reference else { return nil }
+            state.actors[id.localRef]?.reference = .weak(WeakActorBox(actor))
             return actor
         }
         return released != nil
@@ -181,7 +211,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         let held: [any DistributedActor] = state.withLock { state in
             defer { state.actors.removeAll() }
             return state.actors.values.compactMap { entry in
-                if case .strong(let actor) = entry { return actor }
+                if case .strong(let actor) = entry.reference { return actor }
                 return nil
             }
         }
@@ -267,11 +297,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         guard call.targetIncarnation == nodeID.incarnation else {
             return reject(.deadIncarnation, "the target belongs to an earlier incarnation of \(nodeID.address)")
         }
-        guard let actor = localActor(call.target) else {
-            return reject(.unknownActor, "no actor \(call.target) on \(nodeID)")
-        }
         let handler = ResultHandler(system: self, link: link, callID: call.callID)
-        let run: @Sendable () async -> Void = {
+        let run: @Sendable (any DistributedActor) async -> Void = { actor in
             var decoder = InvocationDecoder(system: self, call: call)
             do {
                 try await self.executeDistributedTarget(
@@ -283,10 +310,25 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
                     reject(.unknownMethod, "\(type(of: actor)) has no distributed function \(call.method): \(error)")
                 }
             }
+            self.callFinished(on: call.target)
         }
+        let size = call.arguments.reduce(0) { $0 + $1.readableBytes }
+        let start: @Sendable (_ admitted: (any DistributedActor)?) -> Void = { actor in
+            guard let actor else { return reject(.unknownActor, "\(call.target) has moved away from \(self.nodeID)") }
+            self.startInbound(size: size, link: link) { await run(actor) }
+        }
+        switch admit(call.target, whenHeld: start) {
+        case .unknown: reject(.unknownActor, "no actor \(call.target) on \(nodeID)")
+        case .sealed: reject(.unknownActor, "\(call.target) has moved away from \(nodeID)")
+        case .held: break
+        case .admitted(let actor): start(actor)
+        }
+    }
+
+    /// Starts an admitted inbound call on the right executor.
+    private func startInbound(size: Int, link: Link, _ run: @escaping @Sendable () async -> Void) {
         // A large call is decoded and answered off the event loop: a loop busy for long sends no
         // heartbeats.
-        let size = call.arguments.reduce(0) { $0 + $1.readableBytes }
         if size > Self.largeCallBytes {
             Task(executorPreference: OffLoopExecutor.shared, operation: run)
             return

@@ -86,10 +86,33 @@ public struct HubConfiguration: Sendable {
         if maxRestarts < 0 { throw fail("maxRestarts must not be negative") }
         if maxRestartsPeriod <= .zero { throw fail("maxRestartsPeriod must be positive") }
         if synchronization.syncInterval <= .zero { throw fail("the sync interval must be positive") }
+        try validateStrategies()
         let ids = childSpecs.map(\.id)
         if Set(ids).count != ids.count { throw fail("childSpecs contains duplicate ids") }
         if let unknown = childSpecs.first(where: { kinds[$0.kind] == nil }) {
             throw fail("static child \(unknown.id) has kind \(unknown.kind), which is not registered")
+        }
+    }
+}
+
+extension HubConfiguration {
+    /// Strategy combinations that cannot work.
+    func validateStrategies() throws(HubError) {
+        func fail(_ message: String) -> HubError { HubError(.invalidConfiguration, message) }
+        if let replication = redundancy as? Replication, case .count(let count) = replication.factor, count < 1 {
+            throw fail("the replication factor must be at least 1")
+        }
+        let replicated = redundancy.replicationFactor(hubNodeCount: 2) > 1
+        if replicated && migration.handover {
+            throw fail("handover migration cannot be combined with replication (which instance's state would win?)")
+        }
+        if migration.stateQueryTimeout <= .zero || migration.stateTTL <= .zero {
+            throw fail("the migration's state timeouts must be positive")
+        }
+        if let consent = migration.consent,
+            consent.consentTimeout <= .zero || consent.retryInterval <= .zero || consent.maxDeferTime < .zero
+        {
+            throw fail("the migration consent's durations must be positive")
         }
     }
 }

@@ -27,6 +27,20 @@ public struct HubError: Error, Sendable, Hashable, CustomStringConvertible {
         case childMappingMismatch
         /// ``Guided``: some mappings do not list exactly replication-factor nodes (``HubError/childIDs``).
         case childReplicationMismatch
+        /// A drain found no other hub node to move children to.
+        case noTargetNodes
+        /// The hub is draining (or drained): it takes no drain and no new members.
+        case draining
+        /// Topology work is pending (``ProcessHub/isLocked``); try again.
+        case locked
+        /// ``ProcessHub/migrateChild(_:to:)``: no such child is registered.
+        case notFound
+        /// ``ProcessHub/migrateChild(_:to:)``: the target is not a member of the hub.
+        case notAMember
+        /// ``ProcessHub/migrateChild(_:to:)``: the child already runs on the target.
+        case sameNode
+        /// ``ProcessHub/migrateChild(_:to:)``: the move failed on its way (see the message).
+        case migrateRouteFailed
     }
 
     /// What kind of failure this is.

@@ -32,16 +32,39 @@ public protocol HubProcess: DistributedActor where ActorSystem == ClusterSystem 
     /// Creates the child on the node that hosts it.
     init(actorSystem: ClusterSystem, arguments: Arguments, context: ChildContext)
 
-    /// Called on the old instance before it moves: the state to hand over, or `nil` for none.
-    /// Default: `nil`. (Handover migration arrives with the strategies issue; reserved here.)
+    /// Called on the old instance when it moves with handover (a migration strategy with
+    /// `handover: true`, a drain, or a graceful shutdown): the state to hand over, or `nil` for
+    /// none. Default: `nil`.
+    ///
+    /// Calls from other nodes are refused once this runs (the hub seals the instance first), so
+    /// no remote call lands after the capture. Calls from this node reach the actor directly: a
+    /// child that is called locally should refuse work once it has handed its state over (throw
+    /// an error the caller treats as "moved, look it up again").
     func prepareHandoverState() async -> HandoverState?
 
-    /// Called on the new instance with the state its predecessor handed over. Default: ignores it.
+    /// Called on the new instance with the state its predecessor handed over, before the hub
+    /// lets remote calls reach it (with ``ColdSwap`` before it is even registered). Default:
+    /// ignores it. Local callers on the new node may reach the instance first: merge rather
+    /// than overwrite if that matters.
     func alterHandoverState(_ state: HandoverState) async
 
-    /// Tells a replica whether it is the active instance of its child (replication,
-    /// active/passive). Default: ignores it. (Replication arrives with the strategies issue.)
+    /// Tells a replica whether it is the active instance of its child (``Replication``): after
+    /// it starts and whenever the active node changes, as the strategy's `signal` option asks.
+    /// Default: ignores it.
     func redundancySignal(_ mode: ReplicaMode) async
+
+    /// Asked before the child moves when the migration strategy has a ``MigrationConsent``:
+    /// `.deferred` keeps it here for now (asked again every `retryInterval`, moved anyway after
+    /// `maxDeferTime`). Default: `.ready`.
+    func migrationConsent() async -> MigrationConsentReply
+}
+
+/// A child's answer to a migration consent request.
+public enum MigrationConsentReply: String, Codable, Sendable, Hashable {
+    /// Move now.
+    case ready
+    /// Not now; ask again later.
+    case deferred
 }
 
 /// The handover state of a child that hands nothing over.
@@ -67,6 +90,9 @@ extension HubProcess {
 
     /// Ignores the signal.
     public func redundancySignal(_ mode: ReplicaMode) async {}
+
+    /// Always ready.
+    public func migrationConsent() async -> MigrationConsentReply { .ready }
 }
 
 /// A child with a long-running body: it "crashes" when `run` throws and "exits" when it returns;

@@ -40,10 +40,16 @@ public final class ProcessHub: Sendable {
         return hub
     }
 
-    /// Leaves the hub cluster gracefully: peers see this node leave at once and restart its
-    /// children on themselves; the children here are stopped.
-    public func stop() async {
-        await core.stop()
+    /// Leaves the hub cluster gracefully.
+    ///
+    /// With `movingChildren` (the default), the children first move to the nodes that own them
+    /// without this one, through the migration strategy — with their state when it hands over —
+    /// and peers place nothing here meanwhile. Then peers are told this node left (they react at
+    /// once) and whatever did not move is stopped. Without it, the children are just stopped and
+    /// the peers restart them fresh (as after a crash, but without waiting for failure detection):
+    /// the quick way to tear a whole cluster down.
+    public func stop(movingChildren: Bool = true) async {
+        await core.stop(movingChildren: movingChildren)
     }
 
     /// The hub's id.

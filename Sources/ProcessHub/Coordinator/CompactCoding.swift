@@ -127,6 +127,12 @@ extension StartRequest {
             try container.encodeMetadata(child.metadata)
             try container.encode(indexes)
         }
+        try container.encode(handoverStates.count)
+        for (id, state) in handoverStates {
+            try container.encode(id)
+            try container.encode(state)
+        }
+        try container.encode(holdsCalls)
     }
 
     init(from decoder: any Decoder) throws {
@@ -143,6 +149,11 @@ extension StartRequest {
             let nodes = try container.decode([Int].self).map { try table.node(at: $0) }
             children.append(ChildStartData(childID: id, spec: spec, nodes: nodes, metadata: metadata))
         }
+        handoverStates = [:]
+        for _ in 0..<(try container.decodeCount()) {
+            handoverStates[try container.decode(String.self)] = try container.decode([UInt8].self)
+        }
+        holdsCalls = try container.decode(Bool.self)
     }
 }
 

@@ -82,6 +82,7 @@ extension HubCore {
         for chunk in request.children.chunked(MessageChunking.startChildren) {
             var piece = request
             piece.children = Array(chunk)
+            piece.handoverStates = request.handoverStates.restricted(to: chunk.map(\.childID))
             outcomes += await sendStartChunk(piece, to: node, timeout: timeout)
         }
         return outcomes
@@ -124,7 +125,8 @@ extension HubCore {
             .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
         configuration.distribution.received(request.children)
         let (mine, forwards) = splitByPlacement(request)
-        var outcomes = await startLocally(mine, authoredBy: request.originator)
+        var outcomes = await startLocally(
+            mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls)
         if !forwards.isEmpty {
             await hooks.dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards.mapValues { $0.map(\.childID) }))
             outcomes += await withTaskGroup(of: [ChildStartOutcome].self) { group in
@@ -162,7 +164,13 @@ extension HubCore {
     }
 
     /// Starts children under the local supervisor, registers the successes and pushes them to peers.
-    func startLocally(_ children: [ChildStartData], authoredBy author: NodeID) async -> [ChildStartOutcome] {
+    ///
+    /// A migration may hand over `states`, applied before the new instances are registered, or
+    /// ask to hold the new instances' calls until their states are delivered (`holdingCalls`).
+    func startLocally(
+        _ children: [ChildStartData], authoredBy author: NodeID,
+        states: [ChildID: HandoverPayload] = [:], holdingCalls: Bool = false
+    ) async -> [ChildStartOutcome] {
         guard !children.isEmpty else { return [] }
         var outcomes: [ChildStartOutcome] = []
         var started: [StartedChild] = []
@@ -174,6 +182,10 @@ extension HubCore {
             altered.reserveCapacity(slice.count)
             for child in slice { altered.append(await hooks.alter(.childDataAlter, child)) }
             let results = await supervisor.start(altered)
+            if holdingCalls {
+                holdForHandover(zip(altered, results).compactMap { child, result in (try? result.get()).map { (child.childID, $0) } })
+            }
+            if !states.isEmpty { await applyStates(states.restricted(to: slice.map(\.childID))) }
             for (child, result) in zip(altered, results) {
                 let actorID = try? result.get()
                 let failure: ChildError? = if case .failure(let error) = result { error } else { nil }
@@ -195,6 +207,7 @@ extension HubCore {
             await fireHooks(for: registry.register(entries))
             await propagate(.registered(entries), confirmTo: author)
         }
+        await signalStarted(started.filter { $0.actorID != nil }.map { ($0.childID, $0.nodes) })
         return outcomes
     }
 }

@@ -11,7 +11,7 @@ extension HubCore {
             if isStopped { return }
             switch event {
             case .up(let peer):
-                Task { await self.announce(to: peer) }
+                if !isDraining { Task { await self.announce(to: peer) } }
             case .down(let peer, _):
                 if dropPeer(peer) { enqueue(.left(peer)) }
             }
@@ -36,6 +36,7 @@ extension HubCore {
 
     /// Repairs missed announcements: connected nodes that are not members are asked again.
     func announceToNonMembers() async {
+        guard !isDraining else { return }
         for peer in node.members where !isMember(peer) {
             await announce(to: peer)
         }
@@ -45,11 +46,11 @@ extension HubCore {
     /// our slots; answer with who we are.
     func received(_ announcement: HubAnnouncement) -> HubAnnouncement {
         let peer = announcement.node
-        if peer != localNode && system.members.contains(peer) && admitPeer(peer) {
+        if !announcement.isDraining && peer != localNode && system.members.contains(peer) && admitPeer(peer) {
             enqueue(.joined(peer))
             Task(executorPreference: OffLoopExecutor.shared) { await self.pushSnapshot(to: [peer]) }
         }
-        return HubAnnouncement(node: localNode)
+        return HubAnnouncement(node: localNode, isDraining: isDraining)
     }
 
     /// A peer's hub stopped while its node stays up.
@@ -66,7 +67,9 @@ extension HubCore {
     /// Makes `peer` a member (replacing an older incarnation of its endpoint); returns whether it is new.
     private func admitPeer(_ peer: NodeID) -> Bool {
         state.withLock { state in
-            guard !state.isStopped, !state.peers.contains(peer) else { return false }
+            guard !state.isStopped, !state.isDraining, !state.peers.contains(peer), !state.drainingPeers.contains(peer) else {
+                return false
+            }
             state.peers = state.peers.filter { !$0.sameEndpoint(as: peer) }
             state.peers.insert(peer)
             return true
@@ -75,7 +78,10 @@ extension HubCore {
 
     /// Removes `peer` from the members; returns whether it was one.
     private func dropPeer(_ peer: NodeID) -> Bool {
-        let wasMember = state.withLock { $0.peers.remove(peer) != nil }
+        let wasMember = state.withLock { state in
+            let wasPeer = state.peers.remove(peer) != nil
+            return state.drainingPeers.remove(peer) != nil || wasPeer
+        }
         if wasMember { dropOutbox(of: peer) }
         return wasMember
     }
@@ -129,10 +135,12 @@ extension HubCore {
     private func handle(_ events: [TopologyEvent]) async {
         var joined: [NodeID] = []
         var left: [NodeID] = []
+        var drained: [NodeID] = []
         for event in events {
             switch event {
             case .joined(let node): joined.removeAll { $0 == node }; joined.append(node); left.removeAll { $0 == node }
             case .left(let node): left.removeAll { $0 == node }; left.append(node); joined.removeAll { $0 == node }
+            case .drained(let node): drained.append(node)
             }
         }
         // Still gone, still there: a node that came back (or went again) within the window is
@@ -141,6 +149,11 @@ extension HubCore {
         let joining = joined.filter { isMember($0) }
         if !leaving.isEmpty { await nodesLeft(leaving, newcomers: Set(joining)) }
         if !joining.isEmpty { await nodesJoined(joining) }
+        let draining = drained.filter { !leaving.contains($0) }
+        if !draining.isEmpty && !isStopped {
+            await redistribute()
+            await signalRoleChanges()
+        }
     }
 
     // MARK: Join
@@ -153,26 +166,13 @@ extension HubCore {
         }
         let event = RedistributionEvent(kind: .nodeJoin, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
-        let moves = childrenToMove()
-        await configuration.migration.migrate(moves, using: Mover(core: self))
+        let moves = await redistribute()
+        await signalRoleChanges()
         if !moves.isEmpty {
             await hooks.dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: nodes, childIDs: moves.map(\.data.childID)))
         }
         await hooks.dispatch(.postRedistribution, event)
         for node in nodes { await hooks.dispatch(.postNodeJoin, NodeEvent(node: node)) }
-    }
-
-    /// Local children whose placement no longer includes this node, with their new primary.
-    private func childrenToMove() -> [ChildMove] {
-        let local = registry.localProcessList(on: localNode).map(\.0)
-        guard !local.isEmpty else { return [] }
-        let placement = self.placement(of: local, on: hubNodes)
-        return local.compactMap { id -> ChildMove? in
-            guard let nodes = placement[id], let primary = nodes.first, !nodes.contains(localNode),
-                let info = registry.child(id)
-            else { return nil }
-            return ChildMove(data: ChildStartData(childID: id, spec: info.spec, nodes: nodes, metadata: info.metadata), target: primary)
-        }
     }
 
     // MARK: Leave
@@ -189,7 +189,11 @@ extension HubCore {
         }
         let event = RedistributionEvent(kind: .nodeLeave, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
-        await restartOrphans(orphans, newcomers: newcomers)
+        // Children with a surviving instance are the redistribution pass's (missing replicas);
+        // those left with none are restarted by the survivors that now own them.
+        await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
+        await redistribute()
+        await signalRoleChanges()
         await hooks.dispatch(.postRedistribution, event)
         for node in nodes { await hooks.dispatch(.postNodeLeave, NodeEvent(node: node)) }
     }
@@ -255,27 +259,5 @@ extension HubCore {
             let gone = registry.ids(hostedOn: peer).filter { !hosted.contains($0) }
             await fireHooks(for: registry.unregister(gone, on: peer))
         }
-    }
-}
-
-/// The hub operations a migration strategy uses.
-struct Mover: ChildMover {
-    let core: HubCore
-
-    func stopLocally(_ ids: [ChildID]) async {
-        var stopped: [ChildID] = []
-        for id in ids where await core.supervisor.stop(id) { stopped.append(id) }
-        await core.withdrawLocal(stopped)
-    }
-
-    func start(_ children: [ChildStartData], on node: NodeID) async -> [ChildID: Result<ActorID, ChildError>] {
-        let request = StartRequest(originator: core.localNode, signature: core.signature, children: children)
-        let outcomes = await core.sendStart(request, to: node, timeout: core.configuration.migrationTimeout)
-        var results: [ChildID: Result<ActorID, ChildError>] = [:]
-        for outcome in outcomes {
-            if let actorID = outcome.actorID { results[outcome.childID] = .success(actorID) }
-            else if let error = outcome.error { results[outcome.childID] = .failure(error) }
-        }
-        return results
     }
 }

@@ -31,11 +31,25 @@ final class HubCore: Sendable {
         /// Batches buffered or being handled (``ProcessHub/isLocked``).
         var pendingTopologyWork = 0
         var background: [Task<Void, Never>] = []
+        /// This node drains (or stops): it no longer counts for placement.
+        var isDraining = false
+        /// Peers that drain: not members for placement, but their slots stay theirs until they
+        /// withdraw them or leave.
+        var drainingPeers: Set<NodeID> = []
+        /// Children that deferred their migration, with when they first did.
+        var deferred: [ChildID: ContinuousClock.Instant] = [:]
+        var deferRetry: Task<Void, Never>?
+        /// Children started here for a hot handover whose calls are held until their state arrives.
+        var heldForHandover: [ChildID: ActorID] = [:]
+        /// The role each local replica was last given.
+        var replicaModes: [ChildID: ReplicaMode] = [:]
     }
 
     enum TopologyEvent: Sendable {
         case joined(NodeID)
         case left(NodeID)
+        /// A peer began draining: redistribute without it, but it still hosts its children.
+        case drained(NodeID)
     }
 
     var hubID: HubID { configuration.hubID }
@@ -78,11 +92,16 @@ final class HubCore: Sendable {
 
     var isStopped: Bool { state.withLock { $0.isStopped } }
 
-    /// Leaves the hub cluster gracefully: peers are told at once, children are stopped.
-    func stop() async {
+    /// Leaves the hub cluster gracefully: the children move to their new nodes first (with
+    /// their state when the migration strategy hands over), then peers are told and whatever
+    /// could not move is stopped.
+    func stop(movingChildren: Bool) async {
+        if movingChildren && !isStopped && !peers.isEmpty {
+            if await beginDraining() { await redistribute(askConsent: false) }
+        }
         let (peers, background, flush) = state.withLock { state -> ([NodeID], [Task<Void, Never>], Task<Void, Never>?) in
             state.isStopped = true
-            return (Array(state.peers), state.background, state.flushTask)
+            return (Array(state.peers) + Array(state.drainingPeers), state.background + [state.deferRetry].compactMap { $0 }, state.flushTask)
         }
         background.forEach { $0.cancel() }
         flush?.cancel()
@@ -107,16 +126,19 @@ final class HubCore: Sendable {
 
     // MARK: Members
 
-    /// The hub's nodes, this one included, sorted.
+    /// The hub's nodes that take children, this one included unless it drains, sorted.
     var hubNodes: [NodeID] {
-        state.withLock { Array($0.peers) + [localNode] }.sorted()
+        state.withLock { Array($0.peers) + ($0.isDraining ? [] : [localNode]) }.sorted()
     }
 
     var peers: [NodeID] { state.withLock { Array($0.peers) }.sorted() }
 
+    /// Whether `node` is this node or a peer (draining peers included: they still own their slots).
     func isMember(_ node: NodeID) -> Bool {
-        node == localNode || state.withLock { $0.peers.contains(node) }
+        node == localNode || state.withLock { $0.peers.contains(node) || $0.drainingPeers.contains(node) }
     }
+
+    var isDraining: Bool { state.withLock { $0.isDraining } }
 
     var isLocked: Bool { state.withLock { $0.pendingTopologyWork > 0 } }
 

@@ -62,4 +62,29 @@ distributed actor HubEndpoint {
     distributed func leaving(_ node: NodeID) throws {
         try running().peerHubLeaving(node)
     }
+
+    /// The peer drains: it stops counting for placement and moves its children away itself.
+    distributed func draining(_ node: NodeID) throws {
+        try running().peerDraining(node)
+    }
+
+    /// States for children this node started with held calls (hot handover).
+    distributed func completeHandover(_ delivery: HandoverDelivery) async throws {
+        let core = try running()
+        await onHubWorkExecutor { await core.completeHandover(delivery) }
+    }
+
+    /// Moves a child hosted here (``ProcessHub/migrateChild(_:to:)`` issued on another node).
+    distributed func migrateChild(_ request: MigrateRequest) async throws -> MigrateReply {
+        let core = try running()
+        guard let info = core.registry.child(request.childID) else {
+            return MigrateReply(code: .notFound, message: "no child \(request.childID) is registered")
+        }
+        do {
+            try await core.moveLocalChild(info, to: request.target)
+            return MigrateReply(code: nil, message: "")
+        } catch {
+            return MigrateReply(code: error.code, message: error.message)
+        }
+    }
 }

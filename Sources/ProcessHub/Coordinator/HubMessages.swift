@@ -11,6 +11,24 @@ struct StartRequest: Codable, Sendable {
     /// Set when a node forwards children whose placement it computed differently: the receiver
     /// then starts them as sent, so two disagreeing views cannot bounce a child forever.
     var isForwarded: Bool = false
+    /// Migration with handover: states to apply to the new instances before they are registered.
+    var handoverStates: [ChildID: HandoverPayload] = [:]
+    /// Migration by ``HotSwap`` with handover: the new instances hold their remote calls until the
+    /// origin delivers their states (``HandoverDelivery``).
+    var holdsCalls: Bool = false
+}
+
+/// States for instances started with ``StartRequest/holdsCalls``; every listed child's calls are
+/// released, with or without a state.
+struct HandoverDelivery: Codable, Sendable {
+    var childIDs: [ChildID]
+    var states: [ChildID: HandoverPayload]
+}
+
+/// Asks the node hosting a child to move it (``ProcessHub/migrateChild(_:to:)``).
+struct MigrateRequest: Codable, Sendable {
+    var childID: ChildID
+    var target: NodeID
 }
 
 /// A node's answer to a start request (outcomes of forwarded children included).
@@ -53,6 +71,8 @@ enum RegistryUpdate: Codable, Sendable {
 /// hundreds of thousands of children, more than one frame may carry).
 struct HubAnnouncement: Codable, Sendable {
     var node: NodeID
+    /// A draining node answers announcements but must not be admitted again.
+    var isDraining = false
 }
 
 /// How many items one hub message carries at most, so every frame stays far below the maximum

@@ -58,6 +58,11 @@ actor ChildSupervisor {
     /// Whether a child runs here.
     func isRunning(_ id: ChildID) -> Bool { children[id] != nil }
 
+    /// The hub's ways into a running child (handover, signals, consent) and its actor id.
+    func hooks(of id: ChildID) -> (actorID: ActorID, hooks: KindRegistration.ChildHooks)? {
+        children[id].map { ($0.instance.actorID, $0.instance.hooks) }
+    }
+
     /// Starts a child here; a child already running here counts as started (its actor id).
     func start(_ data: ChildStartData) -> Result<ActorID, ChildError> {
         if let running = children[data.childID] { return .success(running.instance.actorID) }

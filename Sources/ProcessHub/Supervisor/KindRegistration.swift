@@ -3,11 +3,23 @@ import Distributed
 
 /// How a hub creates and runs children of one registered kind.
 struct KindRegistration: Sendable {
-    /// A created child: the actor, and its body when the kind has one.
+    /// A created child: the actor, its body when the kind has one, and the hub's ways into it.
     struct Instance: Sendable {
         var actor: any DistributedActor
         var actorID: ActorID
         var run: (@Sendable () async throws -> Void)?
+        var hooks: ChildHooks
+    }
+
+    /// The ``HubProcess`` requirements the hub calls, with the handover state encoded so the hub
+    /// can carry it without knowing its type.
+    struct ChildHooks: Sendable {
+        /// `prepareHandoverState()`, encoded; `nil` when the child hands nothing over.
+        var captureState: @Sendable () async throws -> [UInt8]?
+        /// Decodes a handed-over state and passes it to `alterHandoverState(_:)`.
+        var applyState: @Sendable ([UInt8]) async throws -> Void
+        var signal: @Sendable (ReplicaMode) async -> Void
+        var consent: @Sendable () async -> MigrationConsentReply
     }
 
     let kind: HubKind
@@ -23,7 +35,9 @@ struct KindRegistration: Sendable {
                 throw ChildError(.invalidArguments, "arguments for kind \(P.kind) are not a valid \(P.Arguments.self): \(error)")
             }
             let child = P(actorSystem: system, arguments: arguments, context: context)
-            return Instance(actor: child, actorID: child.id, run: Self.body(of: child, context: context))
+            return Instance(
+                actor: child, actorID: child.id, run: Self.body(of: child, context: context),
+                hooks: Self.hooks(of: child, system: system))
         }
     }
 
@@ -35,5 +49,19 @@ struct KindRegistration: Sendable {
 
     private static func run<R: RunningHubProcess>(_ child: R, context: ChildContext) async throws {
         try await child.whenLocal { try await $0.run(context: context) }
+    }
+
+    private static func hooks<P: HubProcess>(of child: P, system: ClusterSystem) -> ChildHooks {
+        ChildHooks(
+            captureState: {
+                guard let state = await child.whenLocal({ await $0.prepareHandoverState() }) ?? nil else { return nil }
+                return try BinaryEncoder(userInfo: [.actorSystemKey: system]).encode(state)
+            },
+            applyState: { bytes in
+                let state = try BinaryDecoder(userInfo: [.actorSystemKey: system]).decode(P.HandoverState.self, from: bytes)
+                await child.whenLocal { await $0.alterHandoverState(state) }
+            },
+            signal: { mode in await child.whenLocal { await $0.redundancySignal(mode) } },
+            consent: { await child.whenLocal { await $0.migrationConsent() } ?? .ready })
     }
 }
