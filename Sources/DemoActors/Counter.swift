@@ -22,6 +22,8 @@ public distributed actor Counter: HubProcess {
     public typealias HandoverState = Int
 
     private var value: Int
+    /// The value this instance started from (its arguments).
+    private let initial: Int
     private let childID: ChildID
     /// Set once the value was handed to a successor: this instance refuses work from then on,
     /// so no increment can land after the capture (calls from this node bypass the hub's seal).
@@ -31,6 +33,7 @@ public distributed actor Counter: HubProcess {
     public init(actorSystem: ClusterSystem, arguments: Arguments, context: ChildContext) {
         self.actorSystem = actorSystem
         self.value = arguments.start
+        self.initial = arguments.start
         self.childID = context.childID
     }
 
@@ -54,10 +57,10 @@ public distributed actor Counter: HubProcess {
         return value
     }
 
-    /// Adds the predecessor's value to whatever this instance counted meanwhile (a caller on
+    /// Takes the predecessor's value plus whatever this instance counted meanwhile (a caller on
     /// this node may have reached it before the handover), so no increment is lost.
     public func alterHandoverState(_ state: Int) async {
-        value += state
+        value = state + (value - initial)
     }
 
     /// The child id and the node it runs on.
