@@ -44,7 +44,7 @@ public final class LocalHubCluster: Sendable {
         let hub = try await ProcessHub.start(configuration, on: node)
         try await waitUntil(timeout: timeout, "the hubs to see \(name)") {
             (self.hubs + [hub]).allSatisfy { $0.nodes(includeLocal: true).contains(node.id) && !$0.isLocked }
-                && hub.nodes().count == self.hubs.count
+                && hub.nodes().count >= self.hubs.count
         }
         return (node, hub)
     }
