@@ -89,4 +89,52 @@ struct HubProcessTests {
         }
         await second.terminate()
     }
+
+    /// SIGTERM to a node process hosting counters: before it exits, its hub hands every
+    /// counter's value to the counter's new node, while a caller here keeps incrementing them —
+    /// no acknowledged increment is lost. Both migration orders are exercised.
+    @Test(arguments: ["hot", "cold"])
+    func aTerminatedNodeHandsItsCountersOverWithoutLosingAnIncrement(migration: String) async throws {
+        defer { NodeProcess.endAll() }
+        let secret = "sigterm-\(UInt64.random(in: 0 ... .max))"
+        let node = try await ClusterNode.start(.init(name: "n1", secret: ClusterSecret(secret)))
+        defer { Task { await node.shutdown() } }
+        var configuration = HubConfiguration(hubID: "st")
+        registerDemoKinds(in: &configuration)
+        configuration.migration = migration == "hot" ? HotSwap(handover: true) : ColdSwap(handover: true)
+        let hub = try await ProcessHub.start(configuration, on: node)
+        defer { Task { await hub.stop(movingChildren: false) } }
+        let seed = "\(node.id.address)"
+        let common = ["--secret", secret, "--seed", seed, "--hub", "st", "--migration", migration, "--handover"]
+        let leaving = try NodeProcess.launch(["node", "--name", "leaving"] + common)
+        let staying = try NodeProcess.launch(["node", "--name", "staying"] + common)
+        let leavingID = try #require(NodeID(try await leaving.waitUntilReady()))
+        let stayingID = try #require(NodeID(try await staying.waitUntilReady()))
+        try await waitUntil(timeout: .seconds(30), "both processes in the hub") {
+            Set(hub.nodes()) == [leavingID, stayingID] && !hub.isLocked
+        }
+        let ids = (0..<60).map { "t\($0)" }
+        let result = try await hub.startChildren(ids.map { try ChildSpec(id: $0, Counter.self, .init()) }).result()
+        let onLeaving = result.started.filter { $0.locations.first?.node == leavingID }.map(\.id)
+        #expect(!onLeaving.isEmpty)
+        try await waitUntil(timeout: .seconds(30), "the staying node's registry to match") {
+            try await hub.registryView(on: stayingID).count == ids.count
+        }
+        let caller = IncrementingCaller(hub: hub, ids: ids)
+        try await Task.sleep(for: .milliseconds(300))
+
+        #expect(await leaving.terminate(timeout: .seconds(30)) == 0)
+        try await waitUntil(timeout: .seconds(30), "every counter away from the leaving node") {
+            let dump = hub.registryDump()
+            return dump.count == ids.count && dump.values.allSatisfy { $0.locations.count == 1 && $0.locations[0].node != leavingID }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let acknowledged = await caller.stop()
+        for id in ids {
+            let counter = try #require(try hub.resolve(id, as: Counter.self))
+            #expect(try await counter.current() == acknowledged[id, default: 0], "\(id) lost increments")
+        }
+        #expect(onLeaving.allSatisfy { acknowledged[$0, default: 0] > 0 })
+        await staying.terminate()
+    }
 }
