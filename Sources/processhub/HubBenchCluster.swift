@@ -24,23 +24,27 @@ final class HubBenchCluster: Sendable {
     let node: ClusterNode
     let hub: ProcessHub
     private let secret: String
+    private let handover: Bool
     private let processes = Mutex<[BenchNode]>([])
 
-    private init(node: ClusterNode, hub: ProcessHub, secret: String) {
+    private init(node: ClusterNode, hub: ProcessHub, secret: String, handover: Bool) {
         self.node = node
         self.hub = hub
         self.secret = secret
+        self.handover = handover
     }
 
     /// Starts node 1 and its hub, launches `processCount` node processes and waits until every
-    /// node's hub lists all of them, unlocked. The default hub configuration with the demo kinds.
-    static func start(processes processCount: Int) async throws -> HubBenchCluster {
+    /// node's hub lists all of them, unlocked. The default hub configuration with the demo kinds;
+    /// with `handover`, every node migrates by ``HotSwap`` with state handover.
+    static func start(processes processCount: Int, handover: Bool = false) async throws -> HubBenchCluster {
         let secret = "hubbench-\(UInt64.random(in: 0 ... .max))"
         var logger = Logger(label: "processhub.bench")
         logger.logLevel = .warning
         let node = try await ClusterNode.start(.init(name: "n1", secret: ClusterSecret(secret)), logger: logger)
         var configuration = HubConfiguration(hubID: hubID)
         registerDemoKinds(in: &configuration)
+        if handover { configuration.migration = HotSwap(handover: true) }
         let hub: ProcessHub
         do {
             hub = try await ProcessHub.start(configuration, on: node, logger: logger)
@@ -48,7 +52,7 @@ final class HubBenchCluster: Sendable {
             await node.shutdown()
             throw error
         }
-        let cluster = HubBenchCluster(node: node, hub: hub, secret: secret)
+        let cluster = HubBenchCluster(node: node, hub: hub, secret: secret, handover: handover)
         do {
             for _ in 0..<processCount { _ = try await cluster.launchNode() }
             try await cluster.waitUntilFormed()
@@ -62,9 +66,9 @@ final class HubBenchCluster: Sendable {
 
     /// Runs `body` on a fresh cluster and shuts the cluster down afterwards, also when it throws.
     static func with<T: Sendable>(
-        processes processCount: Int, _ body: (HubBenchCluster) async throws -> T
+        processes processCount: Int, handover: Bool = false, _ body: (HubBenchCluster) async throws -> T
     ) async throws -> T {
-        let cluster = try await start(processes: processCount)
+        let cluster = try await start(processes: processCount, handover: handover)
         do {
             let value = try await body(cluster)
             await cluster.shutdown()
@@ -88,11 +92,11 @@ final class HubBenchCluster: Sendable {
     /// million of them would hold an event loop past the heartbeat timeout) runs `body` on a
     /// fresh cluster of node 1 and `processCount` node processes once it runs the counters.
     static func withCounters<T: Sendable>(
-        _ count: Int, processes processCount: Int, timeout: Duration = .seconds(120),
+        _ count: Int, processes processCount: Int, timeout: Duration = .seconds(120), handover: Bool = false,
         _ body: (HubBenchCluster, StartTiming) async throws -> T
     ) async throws -> T {
         let specs = try BenchChildren.specs(count)
-        return try await with(processes: processCount) { cluster in
+        return try await with(processes: processCount, handover: handover) { cluster in
             try await body(cluster, try await cluster.startCounters(specs, timeout: timeout))
         }
     }
@@ -104,7 +108,7 @@ final class HubBenchCluster: Sendable {
         let process = try NodeProcess.launch([
             "node", "--name", name, "--secret", secret, "--seed", "\(node.id.address)",
             "--hub", Self.hubID.name, "--log-level", "warning",
-        ])
+        ] + (handover ? ["--migration", "hot", "--handover"] : []))
         var readyLine: String?
         let untilReady = try await Poll.until(since: launched, timeout: Self.setupTimeout, "\(name) to print READY") {
             readyLine = process.lines.first { $0.hasPrefix("READY ") }

@@ -26,7 +26,34 @@ enum JoinBench {
                     }
                     return ["join_converged_ms": converged.milliseconds]
                 }
-            }
+            },
+            HubBenchCase(
+                metrics: ["handover_converged_ms"],
+                extra: ["n": "\(children)", "nodes": "4", "since": "\"ready\"", "migration": "\"hotswap+handover\""]
+            ) {
+                try await HubBenchCluster.withCounters(children, processes: 2, handover: true) { cluster, _ in
+                    try await handoverConverged(cluster)
+                }
+            },
         ]
+    }
+
+    /// W3 with HotSwap and handover: until every moved counter runs on the 4th node with its
+    /// state applied there, and every node agrees on the registry.
+    private static func handoverConverged(_ cluster: HubBenchCluster) async throws -> [String: Double] {
+        let joiner = try await cluster.launchNode()
+        let nodes = cluster.allNodes
+        let share = ConsistentHashing()
+            .belongsTo(BenchChildren.ids(children), replicationFactor: 1, nodes: nodes)
+            .values.filter { $0.first == joiner.id }.count
+        let converged = try await cluster.waitForAll(
+            nodes, since: joiner.ready, timeout: .seconds(120), "the handover to the 4th node to converge"
+        ) { statuses in
+            guard let joined = statuses.first(where: { $0.node == joiner.id }) else { return false }
+            return statuses.allSatisfy { $0.members == nodes && $0.registryCount == children && !$0.isLocked }
+                && statuses.map(\.localCount).reduce(0, +) == children
+                && joined.localCount == share && joined.handoversApplied == share
+        }
+        return ["handover_converged_ms": converged.milliseconds]
     }
 }

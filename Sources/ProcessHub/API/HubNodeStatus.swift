@@ -15,9 +15,15 @@ public struct HubNodeStatus: Codable, Sendable, Hashable {
     public var isLocked: Bool
     /// Whether it is partitioned.
     public var isPartitioned: Bool
+    /// How many handed-over states it has applied to children it started (since the hub started).
+    public var handoversApplied: Int
 
     /// Creates a status.
-    public init(node: NodeID, members: [NodeID], registryCount: Int, localCount: Int, isLocked: Bool, isPartitioned: Bool) {
+    public init(
+        node: NodeID, members: [NodeID], registryCount: Int, localCount: Int, isLocked: Bool, isPartitioned: Bool,
+        handoversApplied: Int = 0
+    ) {
+        self.handoversApplied = handoversApplied
         self.node = node
         self.members = members
         self.registryCount = registryCount
@@ -31,6 +37,7 @@ extension HubCore {
     func status() async -> HubNodeStatus {
         HubNodeStatus(
             node: localNode, members: hubNodes, registryCount: registry.count,
-            localCount: await supervisor.runningCount, isLocked: isLocked, isPartitioned: false)
+            localCount: await supervisor.runningCount, isLocked: isLocked, isPartitioned: false,
+            handoversApplied: state.withLock { $0.handoversApplied })
     }
 }

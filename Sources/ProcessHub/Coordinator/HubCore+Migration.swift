@@ -54,6 +54,7 @@ extension HubCore {
             guard let hooks = await supervisor.hooks(of: id)?.hooks else { continue }
             do {
                 try await hooks.applyState(state)
+                self.state.withLock { $0.handoversApplied += 1 }
             } catch {
                 logger.warning("handed-over state does not decode: \(error)", metadata: ["child": "\(id)"])
             }

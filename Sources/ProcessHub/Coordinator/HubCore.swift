@@ -41,6 +41,8 @@ final class HubCore: Sendable {
         var deferRetry: Task<Void, Never>?
         /// Children started here for a hot handover whose calls are held until their state arrives.
         var heldForHandover: [ChildID: ActorID] = [:]
+        /// Handed-over states applied here (``HubNodeStatus/handoversApplied``).
+        var handoversApplied = 0
         /// The role each local replica was last given.
         var replicaModes: [ChildID: ReplicaMode] = [:]
     }
