@@ -197,6 +197,31 @@ struct MigrationTests {
         #expect(hubs.hubs.flatMap(\.deferredChildren).count == moving.count - 2)
     }
 
+    /// Autonomous: no node sends anything; the newcomer starts its share from its own registry
+    /// and the old owners stop theirs.
+    @Test func autonomousMigrationStartsTheNewcomersShareWithoutMessages() async throws {
+        let hubs = try await LocalHubCluster.start(nodes: 3, configuration: migrationConfiguration("auto", Autonomous()))
+        defer { Task { await hubs.shutdown() } }
+        let forwarded = Mutex(0)
+        for hub in hubs.hubs {
+            try hub.hooks.register(.preChildrenStart, id: "t") { event in
+                if event.originator != hub.node.id { forwarded.withLock { $0 += event.children.count } }
+            }
+        }
+        let result = try await hubs.hubs[0].startChildren(try counters(200)).result()
+        try await hubs.waitForIdenticalRegistries(count: 200)
+        forwarded.withLock { $0 = 0 }
+
+        let (node4, hub4) = try await hubs.addNode(name: "n4")
+        defer { Task { await hub4.stop(movingChildren: false); await node4.shutdown() } }
+        let placement = ConsistentHashing().belongsTo(result.ids, replicationFactor: 1, nodes: hub4.nodes(includeLocal: true))
+        let share = Set(placement.filter { $0.value == [node4.id] }.keys)
+        try await waitUntil(timeout: .seconds(30), "n4 to start its share itself") { Set(await hub4.whichChildren()) == share }
+        try await hubs.waitForIdenticalRegistries(hubs.hubs + [hub4], count: 200)
+        for (id, info) in hub4.registryDump() { #expect(info.locations.map(\.node) == placement[id]) }
+        #expect(forwarded.withLock { $0 } == 0)
+    }
+
     @Test func replicationCannotBeCombinedWithHandover() async throws {
         var configuration = migrationConfiguration("bad", HotSwap(handover: true))
         configuration.redundancy = Replication(factor: .count(2))

@@ -14,14 +14,30 @@ extension HubCore {
         let plan = redistributionPlan(for: children ?? registry.localProcessList(on: localNode).map(\.0))
         let moves = askConsent ? await consented(plan.moves) : plan.moves
         if !moves.isEmpty { await configuration.migration.migrate(moves, using: HubMover(core: self)) }
+        let replicaStarts = configuration.migration.startsOwnedChildren ? [:] : plan.replicaStarts
         await withTaskGroup(of: Void.self) { group in
-            for (node, share) in plan.replicaStarts {
+            for (node, share) in replicaStarts {
                 let request = StartRequest(originator: localNode, signature: signature, children: share, isForwarded: true)
                 group.addTask { _ = await self.sendStart(request, to: node, timeout: self.configuration.migrationTimeout) }
             }
         }
         if !plan.surplus.isEmpty { await HubMover(core: self).stopLocally(plan.surplus) }
+        await startOwnedChildren()
         return moves
+    }
+
+    /// ``Autonomous`` migration: starts the registered children this node owns that do not run
+    /// here (after a topology change, and whenever a peer's snapshot completes).
+    func startOwnedChildren() async {
+        guard configuration.migration.startsOwnedChildren, !isStopped, !isDraining else { return }
+        let ids = registry.allIDs()
+        let placement = self.placement(of: ids, on: hubNodes)
+        var owned: [ChildStartData] = []
+        for id in ids where placement[id]?.contains(localNode) == true {
+            guard await !supervisor.isRunning(id), let info = registry.child(id) else { continue }
+            owned.append(ChildStartData(childID: id, spec: info.spec, nodes: placement[id] ?? [], metadata: info.metadata))
+        }
+        if !owned.isEmpty { _ = await startLocally(owned, authoredBy: localNode) }
     }
 
     func redistributionPlan(for ids: [ChildID]) -> RedistributionPlan {
@@ -252,7 +268,6 @@ struct HubMover: ChildMover {
     func stopLocally(_ ids: [ChildID]) async {
         var stopped: [ChildID] = []
         for id in ids where await core.supervisor.stop(id) { stopped.append(id) }
-        core.forgetLocal(stopped)
         await core.withdrawLocal(stopped)
     }
 

@@ -70,6 +70,7 @@ extension HubCore {
     /// Removes this node's slots of `ids` from the registry and tells the peers.
     func withdrawLocal(_ ids: [ChildID]) async {
         guard !ids.isEmpty else { return }
+        forgetLocal(ids)
         await fireHooks(for: registry.unregister(ids, on: localNode))
         await propagate(.unregistered(ids))
     }

@@ -258,6 +258,7 @@ extension HubCore {
             let hosted = Set(ids)
             let gone = registry.ids(hostedOn: peer).filter { !hosted.contains($0) }
             await fireHooks(for: registry.unregister(gone, on: peer))
+            await startOwnedChildren()
         }
     }
 }

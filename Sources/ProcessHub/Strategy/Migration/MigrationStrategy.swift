@@ -21,6 +21,10 @@ public protocol MigrationStrategy: Sendable {
     /// given up.
     var stateTTL: Duration { get }
 
+    /// Whether every node starts, on its own, the children it owns that do not run there
+    /// (``Autonomous``) instead of being sent them by their current hosts.
+    var startsOwnedChildren: Bool { get }
+
     /// Moves `moves` (children running on this node) to their targets.
     func migrate(_ moves: [ChildMove], using mover: any ChildMover) async
 }
@@ -34,6 +38,8 @@ extension MigrationStrategy {
     public var stateQueryTimeout: Duration { .seconds(5) }
     /// 30 s.
     public var stateTTL: Duration { .seconds(30) }
+    /// Hosts send moving children (`false`).
+    public var startsOwnedChildren: Bool { false }
 }
 
 /// One child leaving this node for another.
