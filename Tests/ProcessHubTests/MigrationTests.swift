@@ -197,6 +197,28 @@ struct MigrationTests {
         #expect(hubs.hubs.flatMap(\.deferredChildren).count == moving.count - 2)
     }
 
+    /// Children that keep deferring move anyway once `maxDeferTime` has passed.
+    @Test func deferringPastMaxDeferTimeMovesAnyway() async throws {
+        let consent = MigrationConsent(
+            consentTimeout: .milliseconds(200), retryInterval: .milliseconds(100), maxDeferTime: .milliseconds(500))
+        let hubs = try await LocalHubCluster.start(
+            nodes: 2, configuration: migrationConfiguration("forced", HotSwap(consent: consent)))
+        defer { Task { await hubs.shutdown() } }
+        let ids = (0..<30).map { "f\($0)" }
+        _ = try await hubs.hubs[0].startChildren(ids.map { try ChildSpec(id: $0, Deferring.self, .init()) }).result()
+        try await hubs.waitForIdenticalRegistries(count: ids.count)
+        let (node3, hub3) = try await hubs.addNode(name: "n3")
+        defer { Task { await hub3.stop(movingChildren: false); await node3.shutdown() } }
+        let moving = Set(ConsistentHashing().belongsTo(ids, replicationFactor: 1, nodes: hub3.nodes(includeLocal: true))
+            .filter { $0.value == [node3.id] }.keys)
+        try await Task.sleep(for: .milliseconds(250))
+        #expect(await hub3.whichChildren().isEmpty)
+        try await waitUntil(timeout: .seconds(10), "the deferring children to be moved by force") {
+            Set(await hub3.whichChildren()) == moving
+        }
+        #expect(hubs.hubs.allSatisfy { $0.deferredChildren.isEmpty })
+    }
+
     /// Autonomous: no node sends anything; the newcomer starts its share from its own registry
     /// and the old owners stop theirs.
     @Test func autonomousMigrationStartsTheNewcomersShareWithoutMessages() async throws {

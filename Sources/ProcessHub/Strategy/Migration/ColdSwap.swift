@@ -3,25 +3,13 @@
 /// A moving child is briefly absent. With `handover`, its state is captured before it stops and
 /// applied to the new instance before that one is registered, so the first call the new instance
 /// answers already sees the state.
-public struct ColdSwap: MigrationStrategy {
-    /// Whether moved children take their state along. Default `false`.
-    public var handover: Bool
-    /// How long old instances have, together, to hand their state over. Default 5 s.
-    public var stateQueryTimeout: Duration
-    /// How long a handed-over state waits for its child to start on the new node. Default 30 s.
-    public var stateTTL: Duration
-    /// Whether children are asked before they move. Default `nil` (not asked).
-    public var consent: MigrationConsent?
+public struct ColdSwap: SwapMigration {
+    /// Handover and consent settings.
+    public var settings: SwapSettings
 
     /// Creates the strategy.
-    public init(
-        handover: Bool = false, stateQueryTimeout: Duration = .seconds(5), stateTTL: Duration = .seconds(30),
-        consent: MigrationConsent? = nil
-    ) {
-        self.handover = handover
-        self.stateQueryTimeout = stateQueryTimeout
-        self.stateTTL = stateTTL
-        self.consent = consent
+    public init(settings: SwapSettings) {
+        self.settings = settings
     }
 
     /// Captures states (with handover), stops every moving child here, then starts each target's

@@ -7,25 +7,13 @@ import ClusterNode
 /// is sealed (it admits no new remote call and finishes the running ones), hands its state over,
 /// and stops. Every call lands either on the old instance before the capture or on the new one
 /// after the handover — never on both.
-public struct HotSwap: MigrationStrategy {
-    /// Whether moved children take their state along. Default `false`.
-    public var handover: Bool
-    /// How long old instances have, together, to hand their state over. Default 5 s.
-    public var stateQueryTimeout: Duration
-    /// How long a new instance waits for its state before it serves without it. Default 30 s.
-    public var stateTTL: Duration
-    /// Whether children are asked before they move. Default `nil` (not asked).
-    public var consent: MigrationConsent?
+public struct HotSwap: SwapMigration {
+    /// Handover and consent settings.
+    public var settings: SwapSettings
 
     /// Creates the strategy.
-    public init(
-        handover: Bool = false, stateQueryTimeout: Duration = .seconds(5), stateTTL: Duration = .seconds(30),
-        consent: MigrationConsent? = nil
-    ) {
-        self.handover = handover
-        self.stateQueryTimeout = stateQueryTimeout
-        self.stateTTL = stateTTL
-        self.consent = consent
+    public init(settings: SwapSettings) {
+        self.settings = settings
     }
 
     /// Per target: start the new instances, then (with handover) capture and deliver the states,
