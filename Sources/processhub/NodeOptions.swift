@@ -37,13 +37,7 @@ struct NodeOptions: ParsableArguments {
 
     /// Exits this process when its launcher is gone, so test and benchmark nodes never linger.
     func watchParent() {
-        guard let parentPid else { return }
-        Task.detached {
-            while getppid() == parentPid {
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-            Foundation.exit(3)
-        }
+        exitWhenOrphaned(parentPid)
     }
 
     func settings() throws -> ClusterNodeSettings {
@@ -71,6 +65,18 @@ struct NodeOptions: ParsableArguments {
         }
         if let secret = ProcessInfo.processInfo.environment["PROCESSHUB_SECRET"] { return secret }
         throw ValidationError("a cluster secret is required: --secret-file, --secret or PROCESSHUB_SECRET")
+    }
+}
+
+/// Exits this process (status 3) once `parentPid` is no longer its parent: processes started by
+/// tests, benchmarks and the demo never outlive their launcher.
+func exitWhenOrphaned(_ parentPid: Int32?) {
+    guard let parentPid else { return }
+    Task.detached {
+        while getppid() == parentPid {
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        Foundation.exit(3)
     }
 }
 
