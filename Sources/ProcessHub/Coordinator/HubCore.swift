@@ -15,6 +15,8 @@ final class HubCore: Sendable {
     let hooks: HookRegistry
     let supervisor: ChildSupervisor
     let logger: Logger
+    /// What the strategies use to reach this hub (``DistributionStrategy/attach(to:)``).
+    let strategyHost: StrategyHost
     let topology = TopologySerializer()
     private let endpoint = Mutex<HubEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
@@ -59,7 +61,9 @@ final class HubCore: Sendable {
     var localNode: NodeID { node.id }
 
     init(configuration: HubConfiguration, node: ClusterNode, logger: Logger) {
-        self.configuration = configuration
+        let strategyHost = StrategyHost(localNode: node.id, logger: logger)
+        self.strategyHost = strategyHost
+        self.configuration = configuration.attachingStrategies(to: strategyHost)
         self.node = node
         self.hooks = configuration.hooks.copy()
         self.registry = ChildRegistry(localNode: node.id)
@@ -77,6 +81,7 @@ final class HubCore: Sendable {
             throw HubError(.hubAlreadyRunning, "hub \(hubID) already runs on \(localNode)")
         }
         endpoint.withLock { $0 = HubEndpoint.start(for: self, on: system) }
+        strategyHost.bind(self)
         await supervisor.setEvents(.init(
             restarted: { [weak self] id, actorID in await self?.childRestarted(id, actorID: actorID) },
             gone: { [weak self] id, reason in await self?.childGone(id, reason: reason) }))

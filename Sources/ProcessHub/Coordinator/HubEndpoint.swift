@@ -59,6 +59,11 @@ distributed actor HubEndpoint {
         return await onHubWorkExecutor { await core.status() }
     }
 
+    /// A message from a strategy to the same strategy on this node (``StrategyHost``).
+    distributed func strategyMessage(_ envelope: StrategyEnvelope) async throws {
+        try await running().strategyHost.deliver(envelope)
+    }
+
     distributed func leaving(_ node: NodeID) throws {
         try running().peerHubLeaving(node)
     }

@@ -57,6 +57,18 @@ public protocol DistributionStrategy: Sendable {
     /// `pre_children_start` handler): a strategy whose placement is not a function of the node set
     /// alone learns the request's placement here. The default ignores it.
     func received(_ children: [ChildStartData])
+
+    /// Called once when a hub starts with this strategy; returns the strategy that hub uses.
+    ///
+    /// A strategy that keeps per-hub state or talks to its peers through `host` returns a fresh
+    /// instance bound to it: one configuration may start hubs on several nodes of one process, and
+    /// they must not share that state. The default returns `self`.
+    func attach(to host: StrategyHost) -> any DistributionStrategy
+
+    /// Checks the strategy against the rest of the configuration when a hub starts: throw
+    /// ``HubError/Code/invalidConfiguration`` for a combination that cannot work. The default
+    /// accepts every configuration.
+    func validate(configuration: HubConfiguration) throws(HubError)
 }
 
 /// What a strategy may need to know to validate a batch.
@@ -79,6 +91,12 @@ extension DistributionStrategy {
 
     /// Ignores it.
     public func received(_ children: [ChildStartData]) {}
+
+    /// Returns `self`: the strategy needs nothing from the hub.
+    public func attach(to host: StrategyHost) -> any DistributionStrategy { self }
+
+    /// Accepts every configuration.
+    public func validate(configuration: HubConfiguration) throws(HubError) {}
 
     /// The ordered nodes one child must run on, the primary first.
     ///
