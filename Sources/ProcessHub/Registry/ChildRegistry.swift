@@ -26,60 +26,55 @@ final class ChildRegistry: Sendable {
     }
 
     // MARK: Reads
-    //
-    // Single-child reads find the row with `index(forKey:)` and read it in place through
-    // `rows.values[index]`: `rows[id]` would copy (and retain the parts of) the whole row first,
-    // several cache misses on a large registry.
 
     /// The child's spec, locations (ordered by node) and metadata, or `nil` when no node hosts it.
     func child(_ id: ChildID) -> ChildInfo? {
-        state.withLock { state in state.rows.index(forKey: id).map { state.rows.values[$0].info } }
+        state.withLock { $0.info(of: id) }
     }
 
     /// The actor ids of every instance of the child, ordered by node (`[]` when unknown).
     func actorIDs(of id: ChildID) -> [ActorID] {
-        state.withLock { state in state.rows.index(forKey: id).map { state.rows.values[$0].slots.map(\.actorID) } }
-            ?? []
+        state.withLock { $0.actorIDs(of: id) }
     }
 
     /// The actor id of the child's first instance (by node), or `nil` when unknown: ProcessHub's
     /// `get_pid`, without building an array.
     func actorID(of id: ChildID) -> ActorID? {
-        state.withLock { state in state.rows.index(forKey: id).flatMap { state.rows.values[$0].slots.first?.actorID } }
+        state.withLock { $0.firstActorID(of: id) }
     }
 
     /// The ids of `ids` that are registered, checked under one lock (a start of a million children
     /// checks them all before dispatching anything).
     func registered(among ids: [ChildID]) -> [ChildID] {
-        state.withLock { state in ids.filter { state.rows.index(forKey: $0) != nil } }
+        state.withLock { state in ids.filter { state.table.index(of: $0) != nil } }
     }
 
     /// Whether at least one node hosts the child.
     func contains(_ id: ChildID) -> Bool {
-        state.withLock { $0.rows.index(forKey: id) != nil }
+        state.withLock { $0.table.index(of: id) != nil }
     }
 
     /// The number of children hosted somewhere.
     var count: Int {
-        state.withLock { $0.rows.count }
+        state.withLock { $0.table.count }
     }
 
     /// The version `(epoch, authoredBy)` of the child's spec and metadata; an authored write
     /// (a metadata update) uses `epoch + 1`.
     func version(of id: ChildID) -> (epoch: UInt64, authoredBy: NodeID)? {
-        state.withLock { state in state.rows[id].map { ($0.epoch, $0.authoredBy) } }
+        state.withLock { $0.version(of: id) }
     }
 
     /// Every child with its locations, sorted by child id.
     func processList() -> [(ChildID, [ChildLocation])] {
-        let list = state.withLock { $0.rows.map { ($0.key, $0.value.slots) } }
+        let list = state.withLock { state in state.table.rows.map { ($0.spec.id, state.locations($0)) } }
         return list.sorted { $0.0 < $1.0 }
     }
 
     /// The children with an instance on `node` and that instance's actor id, sorted by child id.
     func localProcessList(on node: NodeID) -> [(ChildID, ActorID)] {
         let list = state.withLock { state in
-            (state.idsByNode[node] ?? []).compactMap { id in state.rows[id]?.actorID(on: node).map { (id, $0) } }
+            (state.idsByNode[node] ?? []).compactMap { id in state.actorID(of: id, on: node).map { (id, $0) } }
         }
         return list.sorted { $0.0 < $1.0 }
     }
@@ -91,13 +86,15 @@ final class ChildRegistry: Sendable {
 
     /// The whole registry.
     func dump() -> [ChildID: ChildInfo] {
-        state.withLock { $0.rows.mapValues(\.info) }
+        state.withLock { state in
+            Dictionary(uniqueKeysWithValues: state.table.rows.map { ($0.spec.id, state.info($0)) })
+        }
     }
 
     /// The children whose metadata `tag` equals `tag`, sorted by child id.
     func children(taggedWith tag: String) -> [ChildInfo] {
         let list = state.withLock { state in
-            state.rows.values.lazy.filter { $0.metadata["tag"] == tag }.map(\.info)
+            state.table.rows.filter { $0.metadata["tag"] == tag }.map { state.info($0) }
         }
         return list.sorted { $0.id < $1.id }
     }
@@ -105,7 +102,7 @@ final class ChildRegistry: Sendable {
     /// The children whose metadata contains `key`, with that key's value, sorted by child id.
     func children(withMetadataKey key: String) -> [(ChildInfo, String)] {
         let list = state.withLock { state in
-            state.rows.values.compactMap { row in row.metadata[key].map { (row.info, $0) } }
+            state.table.rows.compactMap { row in row.metadata[key].map { (state.info(row), $0) } }
         }
         return list.sorted { $0.0.id < $1.0.id }
     }
@@ -119,22 +116,14 @@ final class ChildRegistry: Sendable {
     /// Every child id, in no particular order (callers such as placement work per id; sorting
     /// 100 000 ids on every topology change would be wasted).
     func allIDs() -> [ChildID] {
-        state.withLock { Array($0.rows.keys) }
+        state.withLock { $0.table.rows.map(\.spec.id) }
     }
 
     /// `node`'s own slots with the row versions this registry holds, sorted by child id:
     /// the payload `node` sends in a periodic sync.
     func entries(ownedBy node: NodeID) -> [RegistryEntry] {
         let entries = state.withLock { state in
-            (state.idsByNode[node] ?? []).compactMap { id in
-                state.rows[id].flatMap { row in
-                    row.actorID(on: node).map {
-                        RegistryEntry(
-                            spec: row.spec, metadata: row.metadata, epoch: row.epoch, authoredBy: row.authoredBy,
-                            actorID: $0)
-                    }
-                }
-            }
+            (state.idsByNode[node] ?? []).compactMap { state.entry(of: $0, ownedBy: node) }
         }
         return entries.sorted { $0.childID < $1.childID }
     }

@@ -1,99 +1,88 @@
 import ClusterNode
 
-/// One child's row: the winning version of its spec and metadata, and one slot per hosting node.
-///
-/// What a lookup returns (spec, metadata, slots) is declared first so it shares cache lines;
-/// the version, read only by merges, comes last.
-struct RegistryRow: Sendable, Hashable {
-    var spec: ChildSpec
-    var metadata: ChildMetadata
-    /// The `[NodeID: ActorID]` map of the design, stored as locations sorted by node: a child has
-    /// one slot per replica (a handful), so a small sorted array beats a dictionary and a lookup can
-    /// hand it out as `ChildInfo.locations` without allocating or sorting.
-    var slots: [ChildLocation]
-    var epoch: UInt64
-    var authoredBy: NodeID
-
-    init(_ entry: RegistryEntry) {
-        spec = entry.spec
-        metadata = entry.metadata
-        slots = [ChildLocation(node: entry.node, actorID: entry.actorID)]
-        epoch = entry.epoch
-        authoredBy = entry.authoredBy
-    }
-
-    var info: ChildInfo { ChildInfo(spec: spec, locations: slots, metadata: metadata) }
-
-    func actorID(on node: NodeID) -> ActorID? {
-        slots.first { $0.node == node }?.actorID
-    }
-
-    /// SPEC §6.7: the higher epoch wins; on equal epochs the version authored by the lower node.
-    /// Equal epoch and author name the same version (only the author bumps an epoch), so the
-    /// version already held stays.
-    func isBeaten(byEpoch epoch: UInt64, authoredBy author: NodeID) -> Bool {
-        epoch > self.epoch || (epoch == self.epoch && author < authoredBy)
-    }
-
-    /// Adopts the entry's spec and metadata when its version wins.
-    mutating func mergeVersion(of entry: RegistryEntry) {
-        guard isBeaten(byEpoch: entry.epoch, authoredBy: entry.authoredBy) else { return }
-        spec = entry.spec
-        metadata = entry.metadata
-        epoch = entry.epoch
-        authoredBy = entry.authoredBy
-    }
-
-    enum SlotWrite { case unchanged, replaced, added }
-
-    /// Sets `location.node`'s slot, keeping the slots ordered by node.
-    mutating func setSlot(_ location: ChildLocation) -> SlotWrite {
-        if let index = slots.firstIndex(where: { $0.node == location.node }) {
-            if slots[index].actorID == location.actorID { return .unchanged }
-            slots[index].actorID = location.actorID
-            return .replaced
-        }
-        let index = slots.firstIndex { location.node < $0.node } ?? slots.endIndex
-        slots.insert(location, at: index)
-        return .added
-    }
-
-    /// Removes `node`'s slot; returns whether there was one.
-    mutating func removeSlot(of node: NodeID) -> Bool {
-        guard let index = slots.firstIndex(where: { $0.node == node }) else { return false }
-        slots.remove(at: index)
-        return true
-    }
-}
-
 /// The registry's state and merge rules as a plain value: no locks and no I/O, so the same code can
 /// later run inside a deterministic simulation or behind another storage.
 ///
 /// A row with no slots is removed at once. ProcessHub 0.7 keeps such "unbound" rows for its durable
 /// children's reconcile; we do not (yet): withdrawing the last slot deletes the row.
 struct RegistryState: Sendable {
-    private(set) var rows: [ChildID: RegistryRow] = [:]
+    private(set) var table = RowTable()
+    /// The spaces (nodes) the rows' packed slots and authors refer to.
+    private(set) var spaces = ActorSpaces()
     /// Which children each node hosts a slot of: makes purges, sync payloads and withdrawals
     /// proportional to that node's share instead of to the whole registry.
     private(set) var idsByNode: [NodeID: Set<ChildID>] = [:]
 
+    // MARK: Reads
+
+    /// The actor id of the child's first instance (by node).
+    func firstActorID(of id: ChildID) -> ActorID? {
+        table.index(of: id).map { spaces.actorID(table.rows[$0].first) }
+    }
+
+    /// The actor ids of the child's instances, ordered by node.
+    func actorIDs(of id: ChildID) -> [ActorID] {
+        table.index(of: id).map { table.rows[$0].slots.map(spaces.actorID) } ?? []
+    }
+
+    /// The actor id of the child's instance on `node`.
+    func actorID(of id: ChildID, on node: NodeID) -> ActorID? {
+        guard let index = table.index(of: id) else { return nil }
+        let row = table.rows[index]
+        return row.slotIndex(of: node, in: spaces).map { spaces.actorID(row.slots[$0]) }
+    }
+
+    /// The row of `id`, as the public view.
+    func info(of id: ChildID) -> ChildInfo? {
+        table.index(of: id).map { info(table.rows[$0]) }
+    }
+
+    /// `row` as the public view.
+    func info(_ row: RegistryRow) -> ChildInfo {
+        ChildInfo(spec: row.spec, locations: locations(row), metadata: row.metadata)
+    }
+
+    /// `row`'s locations, ordered by node.
+    func locations(_ row: RegistryRow) -> [ChildLocation] {
+        row.slots.map { ChildLocation(spaces.actorID($0)) }
+    }
+
+    /// The version `(epoch, authoredBy)` of the child's row.
+    func version(of id: ChildID) -> (epoch: UInt64, authoredBy: NodeID)? {
+        table.index(of: id).map { (table.rows[$0].epoch, spaces.node(table.rows[$0].authoredBy)) }
+    }
+
+    /// `node`'s slot of `id` with the row version held, as it travels in a sync payload.
+    func entry(of id: ChildID, ownedBy node: NodeID) -> RegistryEntry? {
+        guard let index = table.index(of: id) else { return nil }
+        let row = table.rows[index]
+        guard let slot = row.slotIndex(of: node, in: spaces) else { return nil }
+        return RegistryEntry(
+            spec: row.spec, metadata: row.metadata, epoch: row.epoch, authoredBy: spaces.node(row.authoredBy),
+            actorID: spaces.actorID(row.slots[slot]))
+    }
+
+    // MARK: Writes
+
     /// Makes room for `count` more rows hosted on `node` at once, instead of growing step by step
     /// through a large batch.
     mutating func reserve(_ count: Int, on node: NodeID) {
-        rows.reserveCapacity(rows.count + count)
+        table.reserveCapacity(table.count + count)
         idsByNode[node, default: []].reserveCapacity((idsByNode[node]?.count ?? 0) + count)
     }
 
     /// Merges one node's slot; returns the change when the slot was added or its actor id changed.
     mutating func register(_ entry: RegistryEntry) -> RegistryChange? {
-        let location = ChildLocation(node: entry.node, actorID: entry.actorID)
-        guard let index = rows.index(forKey: entry.childID) else {
-            rows[entry.childID] = RegistryRow(entry)
+        let slot = spaces.pack(entry.actorID)
+        let location = ChildLocation(entry.actorID)
+        guard let index = table.index(of: entry.childID) else {
+            table.insert(RegistryRow(entry, slot: slot, author: spaces.index(of: entry.authoredBy)))
             idsByNode[entry.node, default: []].insert(entry.childID)
             return .registered(entry.childID, location)
         }
-        rows.values[index].mergeVersion(of: entry)
-        switch rows.values[index].setSlot(location) {
+        mergeVersion(at: index, of: entry)
+        let spaces = self.spaces
+        switch table.modify(index, { $0.setSlot(slot, of: entry.node, in: spaces) }) {
         case .unchanged:
             return nil
         case .replaced:
@@ -115,10 +104,12 @@ struct RegistryState: Sendable {
     /// Replaces the actor id in `node`'s existing slot of `id` (a restart). An update never creates a
     /// slot: only a registration, which carries the spec, does; sync repairs anything missed.
     mutating func updateActorID(of id: ChildID, on node: NodeID, to actorID: ActorID) -> Bool {
-        guard actorID.node == node, let index = rows.index(forKey: id),
-            rows.values[index].actorID(on: node) != nil
+        guard actorID.node == node, let index = table.index(of: id),
+            table.rows[index].slotIndex(of: node, in: spaces) != nil
         else { return false }
-        return rows.values[index].setSlot(ChildLocation(node: node, actorID: actorID)) == .replaced
+        let slot = spaces.pack(actorID)
+        let spaces = self.spaces
+        return table.modify(index) { $0.setSlot(slot, of: node, in: spaces) } == .replaced
     }
 
     /// Removes every slot of `node`, in child id order.
@@ -151,19 +142,38 @@ struct RegistryState: Sendable {
     mutating func setMetadata(
         of id: ChildID, _ metadata: ChildMetadata, epoch: UInt64, authoredBy author: NodeID
     ) -> Bool {
-        guard let index = rows.index(forKey: id),
-            rows.values[index].isBeaten(byEpoch: epoch, authoredBy: author)
+        guard let index = table.index(of: id),
+            table.rows[index].isBeaten(byEpoch: epoch, authoredBy: author, in: spaces)
         else { return false }
-        rows.values[index].metadata = metadata
-        rows.values[index].epoch = epoch
-        rows.values[index].authoredBy = author
+        let authorIndex = spaces.index(of: author)
+        table.modify(index) { row in
+            row.metadata = metadata
+            row.adoptVersion(epoch: epoch, author: authorIndex)
+        }
         return true
+    }
+
+    /// Adopts the entry's spec and metadata when its version wins.
+    private mutating func mergeVersion(at index: Int, of entry: RegistryEntry) {
+        guard table.rows[index].isBeaten(byEpoch: entry.epoch, authoredBy: entry.authoredBy, in: spaces) else { return }
+        let author = spaces.index(of: entry.authoredBy)
+        table.modify(index) { row in
+            row.spec = entry.spec
+            row.metadata = entry.metadata
+            row.adoptVersion(epoch: entry.epoch, author: author)
+        }
     }
 
     /// Removes the slot from the row (and the row when it empties); leaves the node index alone.
     private mutating func removeSlot(of id: ChildID, on node: NodeID) -> Bool {
-        guard let index = rows.index(forKey: id), rows.values[index].removeSlot(of: node) else { return false }
-        if rows.values[index].slots.isEmpty { rows.remove(at: index) }
+        guard let index = table.index(of: id), let slot = table.rows[index].slotIndex(of: node, in: spaces) else {
+            return false
+        }
+        if table.rows[index].slotCount == 1 {
+            table.remove(at: index)
+        } else {
+            table.modify(index) { $0.removeSlot(at: slot) }
+        }
         return true
     }
 }
