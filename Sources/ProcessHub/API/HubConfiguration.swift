@@ -99,6 +99,7 @@ extension HubConfiguration {
     /// Strategy combinations that cannot work.
     func validateStrategies() throws(HubError) {
         func fail(_ message: String) -> HubError { HubError(.invalidConfiguration, message) }
+        try validateDistribution()
         if let replication = redundancy as? Replication, case .count(let count) = replication.factor, count < 1 {
             throw fail("the replication factor must be at least 1")
         }

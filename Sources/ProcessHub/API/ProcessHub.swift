@@ -26,7 +26,6 @@ public final class ProcessHub: Sendable {
         logger: Logger = Logger(label: "processhub.hub")
     ) async throws(HubError) -> ProcessHub {
         try configuration.validate()
-        try configuration.validateStrategies()
         var logger = logger
         logger[metadataKey: "hub"] = "\(configuration.hubID)"
         logger[metadataKey: "node"] = "\(node.id.name)@\(node.id.host):\(node.id.port)"

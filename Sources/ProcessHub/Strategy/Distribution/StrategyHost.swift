@@ -155,7 +155,7 @@ extension HubConfiguration {
     }
 
     /// Asks the strategies whether they work with the rest of the configuration.
-    func validateStrategies() throws(HubError) {
+    func validateDistribution() throws(HubError) {
         try distribution.validate(configuration: self)
     }
 }
