@@ -116,7 +116,7 @@ struct LoadBalancerClusterTests {
         }
     }
 
-    @Test func newChildrenGoToTheLessLoadedNodeAndStayWhenANodeJoins() async throws {
+    @Test func theLoadBalancerSendsNewChildrenToTheLessLoadedNodeWhenOneNodeIsBusy() async throws {
         let hubs = try await balancedHubs("clb-busy", nodes: 2, busyNode: "n2")
         defer { Task { await hubs.shutdown() } }
         try await waitForScoreboards(hubs.hubs, leader: hubs.hubs[0].node.id)
@@ -141,7 +141,9 @@ struct LoadBalancerClusterTests {
         defer { Task { await hubs.shutdown() } }
         let leader = hubs.hubs[0].node.id
         let updates = Mutex<[ScoreboardUpdatedEvent]>([])
-        try hubs.hubs[0].hooks.register(.scoreboardUpdated, id: "test") { event in updates.withLock { $0.append(event) } }
+        try hubs.hubs[0].hooks.register(.scoreboardUpdated, id: "test") { event in
+            updates.withLock { $0.append(event) }
+        }
         try await waitForScoreboards(hubs.hubs, leader: leader)
         try await waitUntil(timeout: .seconds(10), "a scoreboard_updated hook with every node") {
             updates.withLock { $0.contains { $0.scores.count == 3 } }
