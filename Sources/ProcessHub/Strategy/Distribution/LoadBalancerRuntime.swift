@@ -126,7 +126,7 @@ final class LoadBalancerRuntime: Sendable {
         }
     }
 
-    private func handle(_ message: Message, from sender: NodeID) async {
+    func handle(_ message: Message, from sender: NodeID) async {
         let nodes = host.hubNodes
         switch message {
         case .sample(let sample, let startedAt):
