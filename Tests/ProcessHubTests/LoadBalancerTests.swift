@@ -81,6 +81,55 @@ struct LoadBalancerUnitTests {
         #expect(CentralizedLoadBalancer.leader(startTimes: [n1: 1], among: [n2]) == nil)
     }
 
+    /// A strategy attached to a hub that is not running: its state can be set directly.
+    func attached(on node: NodeID) throws -> (CentralizedLoadBalancer, LoadBalancerRuntime) {
+        let host = StrategyHost(localNode: node)
+        let strategy = try #require(CentralizedLoadBalancer().attach(to: host) as? CentralizedLoadBalancer)
+        return (strategy, try #require(strategy.runtime))
+    }
+
+    @Test func theLeaderKeepsEachNodesOwnHistory() async throws {
+        let (_, runtime) = try attached(on: n1)
+        await runtime.handle(.sample(LoadSample(cpuUtilisation: 1), startedAt: 2), from: n2)
+        await runtime.handle(.sample(LoadSample(), startedAt: 2), from: n2)
+        await runtime.handle(.sample(LoadSample(runQueue: 100), startedAt: 3), from: n3)
+        let (histories, board) = runtime.state.withLock { ($0.histories, $0.board) }
+        #expect(histories[n2] == [0, 0.4])
+        #expect(histories[n3] == [0.3])
+        #expect(histories[n1] == nil)
+        #expect(board?.leader == n1)
+        #expect(abs((board?.scores[n2] ?? -1) - 0.36 / 1.9) < 1e-9)
+    }
+
+    @Test func withoutTheLeadersScoreboardPlacementHashesAndPlacedChildrenKeepTheirNode() throws {
+        let (strategy, runtime) = try attached(on: n2)
+        runtime.state.withLock { state in
+            state.startTimes = [n1: 1, n2: 2, n3: 3]
+            state.board = (n1, [n1: 0, n2: 0.9, n3: 0.9])
+        }
+        let all = [n1, n2, n3]
+        let first = try counters(10, prefix: "a")
+        try strategy.validate(first, options: .init(), context: PlacementContext(nodes: all, replicationFactor: 1))
+        let byLoad = strategy.belongsTo(first.map(\.id), replicationFactor: 1, nodes: all)
+        #expect(byLoad.values.filter { $0 == [n1] }.count == 8)  // capacities 1, 0.1, 0.1
+
+        let survivors = [n2, n3]  // the leader left: its scoreboard is no longer used
+        #expect(runtime.scores(among: survivors) == nil)
+        let second = try counters(10, prefix: "b")
+        try strategy.validate(second, options: .init(), context: PlacementContext(nodes: survivors, replicationFactor: 1))
+        let hashing = ConsistentHashing()
+        let ids = (first + second).map(\.id)
+        let placement = strategy.belongsTo(ids, replicationFactor: 1, nodes: survivors)
+        for id in ids {
+            let kept = byLoad[id].flatMap { $0.first == n1 ? nil : $0 }
+            #expect(placement[id] == kept ?? hashing.nodes(for: id, replicationFactor: 1, nodes: survivors))
+        }
+
+        let spec = try counters(1, prefix: "r")[0]
+        strategy.received([ChildStartData(childID: spec.id, spec: spec, nodes: [n3])])
+        #expect(strategy.belongsTo([spec.id], replicationFactor: 1, nodes: survivors) == [spec.id: [n3]])
+    }
+
     @Test func unattachedItPlacesByHashingOnOneNode() {
         let ids = (0..<20).map { ChildID("c\($0)") }
         let placement = CentralizedLoadBalancer().belongsTo(ids, replicationFactor: 3, nodes: [n1, n2, n3])
@@ -116,7 +165,7 @@ struct LoadBalancerClusterTests {
         }
     }
 
-    @Test func newChildrenGoToTheLessLoadedNodeAndStayWhenANodeJoins() async throws {
+    @Test func theLoadBalancerSendsNewChildrenToTheLessLoadedNodeWhenOneNodeIsBusy() async throws {
         let hubs = try await balancedHubs("clb-busy", nodes: 2, busyNode: "n2")
         defer { Task { await hubs.shutdown() } }
         try await waitForScoreboards(hubs.hubs, leader: hubs.hubs[0].node.id)
@@ -141,7 +190,9 @@ struct LoadBalancerClusterTests {
         defer { Task { await hubs.shutdown() } }
         let leader = hubs.hubs[0].node.id
         let updates = Mutex<[ScoreboardUpdatedEvent]>([])
-        try hubs.hubs[0].hooks.register(.scoreboardUpdated, id: "test") { event in updates.withLock { $0.append(event) } }
+        try hubs.hubs[0].hooks.register(.scoreboardUpdated, id: "test") { event in
+            updates.withLock { $0.append(event) }
+        }
         try await waitForScoreboards(hubs.hubs, leader: leader)
         try await waitUntil(timeout: .seconds(10), "a scoreboard_updated hook with every node") {
             updates.withLock { $0.contains { $0.scores.count == 3 } }

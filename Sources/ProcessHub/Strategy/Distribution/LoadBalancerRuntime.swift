@@ -101,7 +101,8 @@ final class LoadBalancerRuntime: Sendable {
         if leader == localNode {
             let scores = await record(sample.score, of: localNode)
             let startTimes = state.withLock { $0.startTimes }
-            await host.send(Message.scoreboard(scores, startTimes: startTimes), on: Self.channel, to: nodes.filter { $0 != localNode })
+            let others = nodes.filter { $0 != localNode }
+            await host.send(Message.scoreboard(scores, startTimes: startTimes), on: Self.channel, to: others)
         } else {
             await host.send(Message.sample(sample, startedAt: startedAt), on: Self.channel, to: [leader])
         }
@@ -125,7 +126,7 @@ final class LoadBalancerRuntime: Sendable {
         }
     }
 
-    private func handle(_ message: Message, from sender: NodeID) async {
+    func handle(_ message: Message, from sender: NodeID) async {
         let nodes = host.hubNodes
         switch message {
         case .sample(let sample, let startedAt):

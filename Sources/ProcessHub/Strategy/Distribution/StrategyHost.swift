@@ -32,7 +32,7 @@ public final class StrategyHost: Sendable {
 
     private let state = Mutex(State())
 
-    init(localNode: NodeID, logger: Logger) {
+    init(localNode: NodeID, logger: Logger = Logger(label: "processhub.strategy")) {
         self.localNode = localNode
         self.logger = logger
     }
