@@ -13,7 +13,7 @@ struct PackedSlot: Sendable, Hashable {
 
 /// Interns the actor-id spaces (node and well-known name) that registry slots refer to.
 ///
-/// Spaces are never removed: a cluster sees one per node incarnation, a few bytes each, and
+/// There are at most 2^24 spaces. Spaces are never removed: a cluster sees one per node incarnation, a few bytes each, and
 /// keeping them makes every index stable for as long as the registry lives.
 struct ActorSpaces: Sendable {
     /// Each space as an actor id with serial 0.
@@ -51,6 +51,8 @@ struct ActorSpaces: Sendable {
 
     private mutating func intern(_ space: ActorID) -> UInt32 {
         if let index = indices[space] { return index }
+        // ``RowTable`` stores a space index in 24 bits: room for 16 million node incarnations.
+        precondition(spaces.count < 1 << 24, "too many actor spaces")
         let index = UInt32(spaces.count)
         spaces.append(space)
         indices[space] = index

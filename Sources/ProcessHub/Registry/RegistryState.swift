@@ -17,7 +17,7 @@ struct RegistryState: Sendable {
 
     /// The actor id of the child's first instance (by node).
     func firstActorID(of id: ChildID) -> ActorID? {
-        table.index(of: id).map { spaces.actorID(table.rows[$0].first) }
+        table.firstSlot(of: id).map(spaces.actorID)
     }
 
     /// The actor ids of the child's instances, ordered by node.
