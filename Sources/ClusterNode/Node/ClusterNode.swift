@@ -15,10 +15,12 @@ public final class ClusterNode: Sendable {
     /// The node's distributed actor system: pass it to your distributed actors.
     public let system: ClusterSystem
     private let agent: NodeAgent
+    private let trimmer: MemoryTrimmer?
 
     private init(system: ClusterSystem) {
         self.system = system
         self.agent = NodeAgent.start(on: system)
+        self.trimmer = system.settings.memoryTrimInterval.flatMap { MemoryTrimmer.start(every: $0) }
     }
 
     /// Starts a node: validates the settings, binds the port and begins connecting to the seeds.
@@ -67,6 +69,7 @@ public final class ClusterNode: Sendable {
     /// flight fail, and links and the listener close.
     public func shutdown() async {
         system.logger.info("node shutting down")
+        trimmer?.stop()
         await system.shutdownTransport()
     }
 }
