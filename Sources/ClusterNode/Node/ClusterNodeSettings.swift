@@ -41,6 +41,19 @@ public struct ClusterNodeSettings: Sendable {
     /// allocator itself). Default 500 ms; no effect without glibc.
     public var memoryTrimInterval: Duration?
 
+    /// Whether the node starts without a listening socket and without seeds: its actors are
+    /// reachable from this process only until ``ClusterNode/promote(host:port:seeds:)``.
+    /// Set by ``localOnly(name:secret:)``.
+    public var isLocalOnly: Bool
+
+    /// Settings for a node that starts local-only: no socket, no seeds, port 0 in its ``NodeID``.
+    /// Promote it with ``ClusterNode/promote(host:port:seeds:)`` to make it reachable.
+    public static func localOnly(name: String, secret: ClusterSecret) -> ClusterNodeSettings {
+        var settings = ClusterNodeSettings(name: name, secret: secret)
+        settings.isLocalOnly = true
+        return settings
+    }
+
     /// Where the system runs the distributed functions that remote nodes call.
     public enum InboundExecution: Sendable {
         /// On the receiving connection's event-loop thread (as task executor preference):
@@ -74,6 +87,7 @@ public struct ClusterNodeSettings: Sendable {
         self.forgetDownPeerAfter = .seconds(60)
         self.inboundExecution = .eventLoop
         self.memoryTrimInterval = .milliseconds(500)
+        self.isLocalOnly = false
     }
 
     /// Throws ``ClusterError/Code/invalidSettings`` when a value cannot work.
@@ -87,6 +101,7 @@ public struct ClusterNodeSettings: Sendable {
         if callTimeout <= .zero { throw fail("callTimeout must be positive") }
         if maxFrameSize < 1024 { throw fail("maxFrameSize must be at least 1024 bytes") }
         if maxFrameSize > Int(Int32.max) { throw fail("maxFrameSize must fit in 31 bits") }
+        if isLocalOnly && !seeds.isEmpty { throw fail("a local-only node has no seeds; pass them to promote") }
         if let interval = memoryTrimInterval, interval <= .zero { throw fail("memoryTrimInterval must be positive") }
     }
 }
