@@ -27,6 +27,8 @@ public struct HubError: Error, Sendable, Hashable, CustomStringConvertible {
         case childMappingMismatch
         /// ``Guided``: some mappings do not list exactly replication-factor nodes (``HubError/childIDs``).
         case childReplicationMismatch
+        /// ``ProcessHub/promote()``: the node is still local-only (ProcessHub's `:not_alive`).
+        case notAlive
     }
 
     /// What kind of failure this is.

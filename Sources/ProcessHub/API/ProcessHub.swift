@@ -35,6 +35,7 @@ public final class ProcessHub: Sendable {
         logger[metadataKey: "node"] = "\(node.id.name)@\(node.id.host):\(node.id.port)"
         let core = HubCore(configuration: configuration, node: node, logger: logger)
         try await core.start()
+        core.followPromotion()
         for peer in node.members { await core.announce(to: peer) }
         let hub = ProcessHub(core: core)
         if !configuration.childSpecs.isEmpty {

@@ -37,6 +37,16 @@ struct ActorSpaces: Sendable {
         indices[ActorID(node: node, serial: 0)]
     }
 
+    /// Makes every space of `old` a space of `new`, in place: every slot and author that named
+    /// `old` names `new` from now on, without touching a single row. `new` must not be in use.
+    mutating func rename(_ old: NodeID, to new: NodeID) {
+        for index in spaces.indices where spaces[index].node == old {
+            indices[spaces[index]] = nil
+            spaces[index].node = new
+            indices[spaces[index]] = UInt32(index)
+        }
+    }
+
     /// The actor id `slot` stands for.
     func actorID(_ slot: PackedSlot) -> ActorID {
         var id = spaces[Int(slot.space)]

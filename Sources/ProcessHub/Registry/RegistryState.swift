@@ -153,6 +153,15 @@ struct RegistryState: Sendable {
         return true
     }
 
+    /// Rewrites every slot and author of `old` to `new` (a promoted node's new identity), keeping
+    /// each row's slots ordered by node. `new` must not have slots yet.
+    mutating func renameNode(_ old: NodeID, to new: NodeID) {
+        spaces.rename(old, to: new)
+        if let ids = idsByNode.removeValue(forKey: old) { idsByNode[new] = ids }
+        let spaces = self.spaces
+        for index in 0..<table.count { table.modify(index) { $0.sortSlots(in: spaces) } }
+    }
+
     /// Adopts the entry's spec and metadata when its version wins.
     private mutating func mergeVersion(at index: Int, of entry: RegistryEntry) {
         guard table.rows[index].isBeaten(byEpoch: entry.epoch, authoredBy: entry.authoredBy, in: spaces) else { return }
