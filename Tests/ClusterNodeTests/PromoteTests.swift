@@ -36,3 +36,13 @@ struct PromoteTests {
         await #expect(throws: ClusterError.self) { _ = try await ClusterNode.start(settings) }
     }
 }
+
+@Suite("Memory trimming settings")
+struct MemoryTrimSettingsTests {
+    @Test func aNonPositiveTrimIntervalIsRejected() async throws {
+        var settings = ClusterNodeSettings(name: "n1", secret: ClusterSecret("s"))
+        #expect(settings.memoryTrimInterval == .milliseconds(500))
+        settings.memoryTrimInterval = .zero
+        await #expect(throws: ClusterError.self) { _ = try await ClusterNode.start(settings) }
+    }
+}
