@@ -58,7 +58,7 @@ extension ClusterSystem {
         kind: String, arguments: Arguments, on node: NodeID? = nil
     ) async throws -> ActorID {
         let encoded = try BinaryEncoder().encode(arguments)
-        guard let node, node != nodeID else {
+        guard let node, !isLocal(node) else {
             return try await spawnLocally(kind: kind, arguments: ByteBuffer(bytes: encoded))
         }
         return try await NodeAgent.resolve(on: node, system: self).spawn(kind: kind, arguments: encoded)
@@ -69,7 +69,7 @@ extension ClusterSystem {
     /// else references it. Returns whether the actor was held there.
     @discardableResult
     public func stopActor(_ id: ActorID) async throws -> Bool {
-        if id.node == nodeID { return release(id) }
+        if isLocal(id.node) { return release(id) }
         return try await NodeAgent.resolve(on: id.node, system: self).stop(id)
     }
 
@@ -78,7 +78,7 @@ extension ClusterSystem {
             throw ClusterError(.unknownKind, "kind \"\(kind)\" is not registered on \(nodeID)")
         }
         let actor = try await factory(self, arguments)
-        guard let id = actor.id as? ActorID, id.node == nodeID else {
+        guard let id = actor.id as? ActorID, isLocal(id.node) else {
             throw ClusterError(.invalidArguments, "the factory of kind \(kind) made an actor of another system")
         }
         retain(actor, id: id)

@@ -15,10 +15,15 @@ public final class ClusterNode: Sendable {
     /// The node's distributed actor system: pass it to your distributed actors.
     public let system: ClusterSystem
     private let agent: NodeAgent
+    private let trimmer: MemoryTrimmer?
+    /// How the listener finds the system; kept for a promotion's listener.
+    private let holder: SystemHolder
 
-    private init(system: ClusterSystem) {
+    private init(system: ClusterSystem, holder: SystemHolder) {
         self.system = system
+        self.holder = holder
         self.agent = NodeAgent.start(on: system)
+        self.trimmer = system.settings.memoryTrimInterval.flatMap { MemoryTrimmer.start(every: $0) }
     }
 
     /// Starts a node: validates the settings, binds the port and begins connecting to the seeds.
@@ -39,18 +44,48 @@ public final class ClusterNode: Sendable {
     ) async throws -> ClusterNode {
         try settings.validate()
         let holder = SystemHolder()
-        let server = try await ClusterSystem.bindServer(
-            host: settings.host, port: settings.port, group: group, system: { holder.system })
-        let port = server.localAddress?.port ?? settings.port
+        let server: (any Channel)?
+        if settings.isLocalOnly {
+            server = nil
+        } else {
+            server = try await ClusterSystem.bindServer(
+                host: settings.host, port: settings.port, group: group, system: { holder.system })
+        }
+        let port = server?.localAddress?.port ?? settings.port
         let nodeID = NodeID(name: settings.name, host: settings.host, port: port, incarnation: .random(in: 1 ... .max))
         var logger = logger
         logger[metadataKey: "node"] = "\(settings.name)@\(settings.host):\(port)"
         let system = ClusterSystem(nodeID: nodeID, settings: settings, group: group, logger: logger)
         holder.system = system
-        let node = ClusterNode(system: system)
-        system.startTransport(server: server)
-        logger.info("node started as \(nodeID)")
+        let node = ClusterNode(system: system, holder: holder)
+        if let server { system.startTransport(server: server) }
+        logger.info("node started as \(nodeID)\(settings.isLocalOnly ? " (local-only)" : "")")
         return node
+    }
+
+    /// Makes a local-only node reachable: binds `host`:`port` (`0` picks a free port), takes the
+    /// ``NodeID`` of that address (same name and incarnation) and connects to `seeds`.
+    ///
+    /// Actors created before keep working: ids of the local-only life still name this node here,
+    /// and other nodes reach the same actors under the new node id (``ClusterSystem/currentID(of:)``).
+    /// A hub on this node follows with ``ProcessHub/promote()``.
+    ///
+    /// Throws ``ClusterError/Code/invalidSettings`` when the node already listens, or the bind error.
+    public func promote(host: String = "127.0.0.1", port: Int = 0, seeds: [NodeAddress] = []) async throws {
+        try system.beginPromotion()
+        let server: any Channel
+        do {
+            server = try await ClusterSystem.bindServer(host: host, port: port, group: system.group) { [holder] in
+                holder.system
+            }
+        } catch {
+            system.abandonPromotion()
+            throw error
+        }
+        let old = system.nodeID
+        let newID = NodeID(name: old.name, host: host, port: server.localAddress?.port ?? port, incarnation: old.incarnation)
+        system.completePromotion(to: newID, server: server, seeds: seeds)
+        system.logger.info("node promoted from \(old) to \(newID)")
     }
 
     /// This node's identity (its port is the real one when started with port 0).
@@ -67,6 +102,7 @@ public final class ClusterNode: Sendable {
     /// flight fail, and links and the listener close.
     public func shutdown() async {
         system.logger.info("node shutting down")
+        trimmer?.stop()
         await system.shutdownTransport()
     }
 }

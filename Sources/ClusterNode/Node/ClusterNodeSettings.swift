@@ -34,6 +34,25 @@ public struct ClusterNodeSettings: Sendable {
     public var forgetDownPeerAfter: Duration
     /// Where inbound remote calls run. Default ``InboundExecution/eventLoop``.
     public var inboundExecution: InboundExecution
+    /// How often the node checks whether its resident memory grew by more than 16 MiB since it
+    /// last gave freed memory back to the system (glibc's `malloc_trim`), and does so once the
+    /// growth stops. Large batches (tens of thousands of children) leave their freed buffers
+    /// resident otherwise. `nil` turns this off (for example when the host process manages its
+    /// allocator itself). Default 500 ms; no effect without glibc.
+    public var memoryTrimInterval: Duration?
+
+    /// Whether the node starts without a listening socket and without seeds: its actors are
+    /// reachable from this process only until ``ClusterNode/promote(host:port:seeds:)``.
+    /// Set by ``localOnly(name:secret:)``.
+    public var isLocalOnly: Bool
+
+    /// Settings for a node that starts local-only: no socket, no seeds, port 0 in its ``NodeID``.
+    /// Promote it with ``ClusterNode/promote(host:port:seeds:)`` to make it reachable.
+    public static func localOnly(name: String, secret: ClusterSecret) -> ClusterNodeSettings {
+        var settings = ClusterNodeSettings(name: name, secret: secret)
+        settings.isLocalOnly = true
+        return settings
+    }
 
     /// Where the system runs the distributed functions that remote nodes call.
     public enum InboundExecution: Sendable {
@@ -67,6 +86,8 @@ public struct ClusterNodeSettings: Sendable {
         self.reconnectInterval = .seconds(1)
         self.forgetDownPeerAfter = .seconds(60)
         self.inboundExecution = .eventLoop
+        self.memoryTrimInterval = .milliseconds(500)
+        self.isLocalOnly = false
     }
 
     /// Throws ``ClusterError/Code/invalidSettings`` when a value cannot work.
@@ -80,5 +101,7 @@ public struct ClusterNodeSettings: Sendable {
         if callTimeout <= .zero { throw fail("callTimeout must be positive") }
         if maxFrameSize < 1024 { throw fail("maxFrameSize must be at least 1024 bytes") }
         if maxFrameSize > Int(Int32.max) { throw fail("maxFrameSize must fit in 31 bits") }
+        if isLocalOnly && !seeds.isEmpty { throw fail("a local-only node has no seeds; pass them to promote") }
+        if let interval = memoryTrimInterval, interval <= .zero { throw fail("memoryTrimInterval must be positive") }
     }
 }

@@ -26,8 +26,11 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// Serials below this are reserved for the system's own actors.
     static let firstUserSerial: UInt64 = 1024
 
-    /// This node's identity.
-    public let nodeID: NodeID
+    /// This node's identity. It changes once, when a local-only node is promoted
+    /// (``ClusterNode/promote(host:port:seeds:)``).
+    public var nodeID: NodeID { identity.withLock { $0.current } }
+    /// The identity and what promotion changed; a lock of its own that never takes another.
+    let identity: Mutex<Identity>
     /// The settings the node started with.
     public let settings: ClusterNodeSettings
     /// The node's logger (metadata `node`).
@@ -84,7 +87,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     }
 
     init(nodeID: NodeID, settings: ClusterNodeSettings, group: any EventLoopGroup, logger: Logger) {
-        self.nodeID = nodeID
+        self.identity = Mutex(Identity(current: nodeID, isLocalOnly: settings.isLocalOnly))
         self.settings = settings
         self.group = group
         self.logger = logger
@@ -136,7 +139,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// or an error for an id that cannot be reached (unknown local actor, dead incarnation).
     public func resolve<Act>(id: ActorID, as actorType: Act.Type) throws -> Act?
     where Act: DistributedActor, Act.ID == ActorID {
-        if id.node == nodeID {
+        if isLocal(id.node) {
             guard let actor = localActor(id.localRef) else {
                 throw ClusterError(.unknownActor, "no actor \(id) on this node")
             }

@@ -41,6 +41,8 @@ public struct HubError: Error, Sendable, Hashable, CustomStringConvertible {
         case sameNode
         /// ``ProcessHub/migrateChild(_:to:)``: the move failed on its way (see the message).
         case migrateRouteFailed
+        /// ``ProcessHub/promote()``: the node is still local-only (ProcessHub's `:not_alive`).
+        case notAlive
     }
 
     /// What kind of failure this is.

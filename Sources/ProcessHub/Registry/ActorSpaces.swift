@@ -13,7 +13,7 @@ struct PackedSlot: Sendable, Hashable {
 
 /// Interns the actor-id spaces (node and well-known name) that registry slots refer to.
 ///
-/// Spaces are never removed: a cluster sees one per node incarnation, a few bytes each, and
+/// There are at most 2^24 spaces. Spaces are never removed: a cluster sees one per node incarnation, a few bytes each, and
 /// keeping them makes every index stable for as long as the registry lives.
 struct ActorSpaces: Sendable {
     /// Each space as an actor id with serial 0.
@@ -37,6 +37,16 @@ struct ActorSpaces: Sendable {
         indices[ActorID(node: node, serial: 0)]
     }
 
+    /// Makes every space of `old` a space of `new`, in place: every slot and author that named
+    /// `old` names `new` from now on, without touching a single row. `new` must not be in use.
+    mutating func rename(_ old: NodeID, to new: NodeID) {
+        for index in spaces.indices where spaces[index].node == old {
+            indices[spaces[index]] = nil
+            spaces[index].node = new
+            indices[spaces[index]] = UInt32(index)
+        }
+    }
+
     /// The actor id `slot` stands for.
     func actorID(_ slot: PackedSlot) -> ActorID {
         var id = spaces[Int(slot.space)]
@@ -51,6 +61,8 @@ struct ActorSpaces: Sendable {
 
     private mutating func intern(_ space: ActorID) -> UInt32 {
         if let index = indices[space] { return index }
+        // ``RowTable`` stores a space index in 24 bits: room for 16 million node incarnations.
+        precondition(spaces.count < 1 << 24, "too many actor spaces")
         let index = UInt32(spaces.count)
         spaces.append(space)
         indices[space] = index

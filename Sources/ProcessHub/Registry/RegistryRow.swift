@@ -74,6 +74,13 @@ struct RegistryRow: Sendable {
         return .added
     }
 
+    /// Restores the order by node after nodes were renamed (only rows with several slots can be
+    /// out of order).
+    mutating func sortSlots(in spaces: ActorSpaces) {
+        guard !others.isEmpty else { return }
+        setSlots(slots.sorted { spaces.node($0.space) < spaces.node($1.space) })
+    }
+
     /// Removes slot `index` of a row with more than one.
     mutating func removeSlot(at index: Int) {
         var all = slots

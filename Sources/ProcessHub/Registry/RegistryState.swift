@@ -17,7 +17,7 @@ struct RegistryState: Sendable {
 
     /// The actor id of the child's first instance (by node).
     func firstActorID(of id: ChildID) -> ActorID? {
-        table.index(of: id).map { spaces.actorID(table.rows[$0].first) }
+        table.firstSlot(of: id).map(spaces.actorID)
     }
 
     /// The actor ids of the child's instances, ordered by node.
@@ -151,6 +151,15 @@ struct RegistryState: Sendable {
             row.adoptVersion(epoch: epoch, author: authorIndex)
         }
         return true
+    }
+
+    /// Rewrites every slot and author of `old` to `new` (a promoted node's new identity), keeping
+    /// each row's slots ordered by node. `new` must not have slots yet.
+    mutating func renameNode(_ old: NodeID, to new: NodeID) {
+        spaces.rename(old, to: new)
+        if let ids = idsByNode.removeValue(forKey: old) { idsByNode[new] = ids }
+        let spaces = self.spaces
+        for index in 0..<table.count { table.modify(index) { $0.sortSlots(in: spaces) } }
     }
 
     /// Adopts the entry's spec and metadata when its version wins.

@@ -1,38 +1,45 @@
 /// The registry's rows, keyed by child id: a dense array of rows plus an open-addressing index
-/// (linear probing) of 8-byte buckets.
+/// (linear probing) whose 32-byte buckets also hold each child's first slot.
 ///
 /// Why not `[ChildID: RegistryRow]`: reading a field of a dictionary value copies the whole value
-/// (and retains everything in it), which made a lookup cost hundreds of nanoseconds; the dictionary
-/// also stores each key beside the spec that already holds it, and leaves a quarter or more of its
-/// large buckets empty. Here a lookup probes small buckets, then reads the one field it needs in
-/// place, and an empty bucket costs 8 bytes.
+/// (and retains everything in it), which made a lookup cost hundreds of nanoseconds. Here
+/// ``firstSlot(of:)`` (what `actorID(of:)` needs) touches one bucket: the key, an 8-bit hash tag
+/// that skips most string comparisons in a probe chain, and the first slot, all in one cache line.
 ///
-/// A bucket holds the key's 32-bit hash (compared before any string) and the row's index + 1
-/// (0 marks an empty bucket). Removal swaps the last row into the hole and shifts the probe chain
-/// back, so there are no tombstones and lookups never slow down after churn.
+/// Removal swaps the last row into the hole and shifts the probe chain back, so there are no
+/// tombstones and lookups never slow down after churn.
 struct RowTable: Sendable {
     /// The rows, in no particular order; a row's key is its `spec.id`.
     private(set) var rows: [RegistryRow] = []
-    private var buckets: [UInt64] = []
+    private var buckets: [Bucket] = []
+
+    /// One index entry. `row` is the row's index + 1; 0 marks an empty bucket.
+    private struct Bucket: Sendable {
+        var id: ChildID = ""
+        var serial: UInt64 = 0
+        /// The first slot's space (24 bits, see ``ActorSpaces``) above the hash tag (8 bits).
+        var spaceAndTag: UInt32 = 0
+        var row: UInt32 = 0
+
+        var slot: PackedSlot { PackedSlot(space: spaceAndTag >> 8, serial: serial) }
+
+        mutating func setSlot(_ slot: PackedSlot) {
+            serial = slot.serial
+            spaceAndTag = slot.space << 8 | spaceAndTag & 0xFF
+        }
+    }
 
     /// The number of rows.
     var count: Int { rows.count }
 
     /// The index of `id`'s row, or `nil`.
     func index(of id: ChildID) -> Int? {
-        guard !buckets.isEmpty else { return nil }
-        let hash = Self.hash(id)
-        let mask = buckets.count - 1
-        var position = Int(hash) & mask
-        while true {
-            let bucket = buckets[position]
-            if bucket == 0 { return nil }
-            if UInt32(truncatingIfNeeded: bucket >> 32) == hash {
-                let index = Int(truncatingIfNeeded: bucket & 0xFFFF_FFFF) - 1
-                if rows[index].spec.id == id { return index }
-            }
-            position = (position + 1) & mask
-        }
+        position(of: id).map { Int(buckets[$0].row) - 1 }
+    }
+
+    /// The first slot of `id`'s row, read from the index alone.
+    func firstSlot(of id: ChildID) -> PackedSlot? {
+        position(of: id).map { buckets[$0].slot }
     }
 
     /// Appends a row whose id is not in the table yet; returns its index.
@@ -40,22 +47,26 @@ struct RowTable: Sendable {
     mutating func insert(_ row: RegistryRow) -> Int {
         reserveCapacity(rows.count + 1)
         rows.append(row)
-        place(Self.hash(row.spec.id), index: rows.count - 1)
+        place(row: rows.count - 1)
         return rows.count - 1
     }
 
-    /// Runs `body` on row `index` in place. `body` must not change the row's id.
+    /// Runs `body` on row `index` in place, keeping the index's copy of the first slot current.
+    /// `body` must not change the row's id.
     mutating func modify<R>(_ index: Int, _ body: (inout RegistryRow) -> R) -> R {
-        body(&rows[index])
+        let before = rows[index].first
+        let result = body(&rows[index])
+        let after = rows[index].first
+        if after != before { buckets[position(ofRow: index)].setSlot(after) }
+        return result
     }
 
     /// Removes row `index`; the last row takes its index.
     mutating func remove(at index: Int) {
-        removeBucket(at: position(of: index))
+        removeBucket(at: position(ofRow: index))
         let last = rows.count - 1
         if index != last {
-            let moved = position(of: last)
-            buckets[moved] = (buckets[moved] & ~0xFFFF_FFFF) | UInt64(index + 1)
+            buckets[position(ofRow: last)].row = UInt32(index + 1)
             rows.swapAt(index, last)
         }
         rows.removeLast()
@@ -67,29 +78,47 @@ struct RowTable: Sendable {
         guard count * 4 > buckets.count * 3 else { return }
         var size = max(16, buckets.count)
         while count * 4 > size * 3 { size *= 2 }
-        buckets = Array(repeating: 0, count: size)
-        for (index, row) in rows.enumerated() { place(Self.hash(row.spec.id), index: index) }
+        buckets = Array(repeating: Bucket(), count: size)
+        for index in rows.indices { place(row: index) }
     }
 
-    /// The per-process seeded hash (flooding a node with colliding ids needs the seed), truncated:
-    /// the low bits pick the bucket, all 32 are compared before a key.
-    private static func hash(_ id: ChildID) -> UInt32 {
-        UInt32(truncatingIfNeeded: id.hashValue)
+    // MARK: Probing
+
+    /// Swift's per-process seeded hash (flooding a node with colliding ids needs the seed): its low
+    /// bits pick the home bucket, its top byte is the tag.
+    private static func hash(_ id: ChildID) -> (home: Int, tag: UInt32) {
+        let hash = id.hashValue
+        return (hash, UInt32(truncatingIfNeeded: UInt(bitPattern: hash) >> 56))
     }
 
-    private mutating func place(_ hash: UInt32, index: Int) {
+    private func position(of id: ChildID) -> Int? {
+        guard !buckets.isEmpty else { return nil }
+        let (home, tag) = Self.hash(id)
         let mask = buckets.count - 1
-        var position = Int(hash) & mask
-        while buckets[position] != 0 { position = (position + 1) & mask }
-        buckets[position] = UInt64(hash) << 32 | UInt64(index + 1)
+        var position = home & mask
+        while buckets[position].row != 0 {
+            if buckets[position].spaceAndTag & 0xFF == tag && buckets[position].id == id { return position }
+            position = (position + 1) & mask
+        }
+        return nil
     }
 
     /// The bucket that points at row `index`.
-    private func position(of index: Int) -> Int {
+    private func position(ofRow index: Int) -> Int {
         let mask = buckets.count - 1
-        var position = Int(Self.hash(rows[index].spec.id)) & mask
-        while buckets[position] & 0xFFFF_FFFF != UInt64(index + 1) { position = (position + 1) & mask }
+        var position = Self.hash(rows[index].spec.id).home & mask
+        while buckets[position].row != UInt32(index + 1) { position = (position + 1) & mask }
         return position
+    }
+
+    private mutating func place(row index: Int) {
+        let id = rows[index].spec.id
+        let (home, tag) = Self.hash(id)
+        let mask = buckets.count - 1
+        var position = home & mask
+        while buckets[position].row != 0 { position = (position + 1) & mask }
+        buckets[position] = Bucket(id: id, spaceAndTag: tag, row: UInt32(index + 1))
+        buckets[position].setSlot(rows[index].first)
     }
 
     /// Empties bucket `hole` and moves later buckets of the same probe chain back into it, so every
@@ -98,17 +127,15 @@ struct RowTable: Sendable {
         let mask = buckets.count - 1
         var hole = hole
         var next = (hole + 1) & mask
-        while buckets[next] != 0 {
-            let home = Int(truncatingIfNeeded: buckets[next] >> 32) & mask
+        while buckets[next].row != 0 {
+            let home = Self.hash(buckets[next].id).home & mask
             // The entry may move back unless its home lies cyclically in (hole, next].
-            let distanceToNext = (next - home) & mask
-            let distanceToHole = (hole - home) & mask
-            if distanceToHole < distanceToNext {
+            if (hole - home) & mask < (next - home) & mask {
                 buckets[hole] = buckets[next]
                 hole = next
             }
             next = (next + 1) & mask
         }
-        buckets[hole] = 0
+        buckets[hole] = Bucket()
     }
 }

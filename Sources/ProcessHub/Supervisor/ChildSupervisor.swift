@@ -55,6 +55,14 @@ actor ChildSupervisor {
     /// The actor id of a child running here.
     func actorID(of id: ChildID) -> ActorID? { children[id]?.instance.actorID }
 
+    /// The node was promoted (``ProcessHub/promote()``): record the instances' ids as other
+    /// nodes now reach them, so a repeated start reports the id the registry holds.
+    func renameNode(_ old: NodeID, to new: NodeID) {
+        for (id, child) in children where child.instance.actorID.node == old {
+            children[id]?.instance.actorID.node = new
+        }
+    }
+
     /// Whether a child runs here.
     func isRunning(_ id: ChildID) -> Bool { children[id] != nil }
 
