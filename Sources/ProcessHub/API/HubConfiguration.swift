@@ -100,6 +100,7 @@ extension HubConfiguration {
     func validateStrategies() throws(HubError) {
         func fail(_ message: String) -> HubError { HubError(.invalidConfiguration, message) }
         try validateDistribution()
+        try partitionTolerance.validate(configuration: self)
         if let replication = redundancy as? Replication, case .count(let count) = replication.factor, count < 1 {
             throw fail("the replication factor must be at least 1")
         }

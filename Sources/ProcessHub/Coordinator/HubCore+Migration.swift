@@ -29,7 +29,7 @@ extension HubCore {
     /// ``Autonomous`` migration: starts the registered children this node owns that do not run
     /// here (after a topology change, and whenever a peer's snapshot completes).
     func startOwnedChildren() async {
-        guard configuration.migration.startsOwnedChildren, !isStopped, !isDraining else { return }
+        guard configuration.migration.startsOwnedChildren, !isStopped, !isDraining, !isPartitioned else { return }
         let ids = registry.allIDs()
         let placement = self.placement(of: ids, on: hubNodes)
         var owned: [ChildStartData] = []
@@ -230,6 +230,7 @@ extension HubCore {
     /// Drains this node (``ProcessHub/drain(timeout:)``).
     func drain(timeout: Duration) async throws(HubError) -> DrainResult {
         if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        try refuseIfPartitioned()
         if peers.isEmpty { throw HubError(.noTargetNodes, "no other hub node to drain to") }
         if state.withLock({ $0.isDraining }) { throw HubError(.draining, "hub \(hubID) is already draining") }
         if isLocked { throw HubError(.locked, "topology work is pending") }

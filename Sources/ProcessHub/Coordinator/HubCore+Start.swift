@@ -8,6 +8,7 @@ extension HubCore {
     /// Validates, places and dispatches a batch; the returned task finishes with the result.
     func startChildren(_ specs: [ChildSpec], options: StartOptions) throws(HubError) -> Task<StartResult, Never> {
         if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        try refuseIfPartitioned()
         if specs.isEmpty { throw HubError(.noChildren, "no children to start") }
         var seen = Set<ChildID>(minimumCapacity: specs.count)
         let duplicates = specs.map(\.id).filter { !seen.insert($0).inserted }
@@ -121,6 +122,7 @@ extension HubCore {
     /// Starts this node's share of a request; children another node should host are forwarded
     /// there and their outcomes included.
     func handleStart(_ request: StartRequest) async -> [ChildStartOutcome] {
+        if let refused = refuseStart(request) { return refused }
         await hooks.dispatch(
             .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
         configuration.distribution.received(request.children)

@@ -53,6 +53,7 @@ extension HubCore {
     // MARK: Hosting node
 
     func handleStop(_ request: StopRequest) async -> [ChildStopOutcome] {
+        if let refused = refuseStop(request) { return refused }
         var outcomes: [ChildStopOutcome] = []
         var stopped: [ChildID] = []
         for id in request.childIDs {

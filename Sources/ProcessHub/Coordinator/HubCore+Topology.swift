@@ -46,7 +46,10 @@ extension HubCore {
     /// our slots; answer with who we are.
     func received(_ announcement: HubAnnouncement) -> HubAnnouncement {
         let peer = announcement.node
-        if !announcement.isDraining && peer != localNode && system.members.contains(peer) && admitPeer(peer) {
+        if !announcement.isDraining && peer != localNode && system.members.contains(peer), let replaced = admitPeer(peer) {
+            // An older incarnation replaced here (its down event may come later, or never) leaves
+            // in the same batch, so its children are restarted, not just purged.
+            for old in replaced { enqueue(.left(old)) }
             enqueue(.joined(peer))
             Task(executorPreference: OffLoopExecutor.shared) { await self.pushSnapshot(to: [peer]) }
         }
@@ -64,16 +67,20 @@ extension HubCore {
     // placements count it from the first moment; the hooks and the redistribution it causes run
     // in the debounced batch.
 
-    /// Makes `peer` a member (replacing an older incarnation of its endpoint); returns whether it is new.
-    private func admitPeer(_ peer: NodeID) -> Bool {
-        state.withLock { state in
+    /// Makes `peer` a member, replacing older incarnations of its endpoint; returns those it
+    /// replaced, or `nil` when `peer` is not new.
+    private func admitPeer(_ peer: NodeID) -> [NodeID]? {
+        let replaced = state.withLock { state -> [NodeID]? in
             guard !state.isStopped, !state.isDraining, !state.peers.contains(peer), !state.drainingPeers.contains(peer) else {
-                return false
+                return nil
             }
-            state.peers = state.peers.filter { !$0.sameEndpoint(as: peer) }
+            let older = state.peers.filter { $0.sameEndpoint(as: peer) }
+            state.peers.subtract(older)
             state.peers.insert(peer)
-            return true
+            return Array(older)
         }
+        for old in replaced ?? [] { dropOutbox(of: old) }
+        return replaced
     }
 
     /// Removes `peer` from the members; returns whether it was one.
@@ -164,6 +171,7 @@ extension HubCore {
             await fireHooks(for: registry.purgeStaleIncarnations(of: node))
             logger.info("hub node joined", metadata: ["peer": "\(node)"])
         }
+        await quorumAfterJoining(nodes)
         let event = RedistributionEvent(kind: .nodeJoin, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
         let moves = await redistribute()
@@ -190,10 +198,13 @@ extension HubCore {
         let event = RedistributionEvent(kind: .nodeLeave, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
         // Children with a surviving instance are the redistribution pass's (missing replicas);
-        // those left with none are restarted by the survivors that now own them.
-        await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
-        await redistribute()
-        await signalRoleChanges()
+        // those left with none are restarted by the survivors that now own them — unless this
+        // node just lost its quorum (then nothing runs here until it returns).
+        if await !quorumAfterLeaving(nodes, orphans: orphans) {
+            await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
+            await redistribute()
+            await signalRoleChanges()
+        }
         await hooks.dispatch(.postRedistribution, event)
         for node in nodes { await hooks.dispatch(.postNodeLeave, NodeEvent(node: node)) }
     }
@@ -203,7 +214,7 @@ extension HubCore {
     /// A child whose new placement is a node that joined in the same batch (a node restarted on
     /// the same endpoint takes its old ring positions) is unknown to that node, so one survivor —
     /// the smallest node that was already a member — sends it there.
-    private func restartOrphans(_ orphans: [ChildID: ChildInfo], newcomers: Set<NodeID>) async {
+    func restartOrphans(_ orphans: [ChildID: ChildInfo], newcomers: Set<NodeID>) async {
         guard !orphans.isEmpty else { return }
         let nodes = hubNodes
         let placement = self.placement(of: Array(orphans.keys), on: nodes)
@@ -248,7 +259,9 @@ extension HubCore {
         guard isMember(peer), peer != localNode else { return }
         switch update {
         case .registered(let entries):
-            await fireHooks(for: registry.register(entries.filter { $0.actorID.node == peer }))
+            let own = entries.filter { $0.actorID.node == peer }
+            await fireHooks(for: registry.register(own))
+            resolveDuplicates(among: own.map(\.childID))
         case .unregistered(let ids):
             await fireHooks(for: registry.unregister(ids, on: peer))
         case .actorUpdated(let id, let actorID):

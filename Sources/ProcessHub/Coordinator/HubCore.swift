@@ -18,6 +18,8 @@ final class HubCore: Sendable {
     /// What the strategies use to reach this hub (``DistributionStrategy/attach(to:)``).
     let strategyHost: StrategyHost
     let topology = TopologySerializer()
+    /// Whether quorum is lost, and what to restart when it returns (``HubCore+Partition``).
+    let partition = PartitionState()
     private let endpoint = Mutex<HubEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>

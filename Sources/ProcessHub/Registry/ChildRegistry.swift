@@ -123,6 +123,18 @@ final class ChildRegistry: Sendable {
         state.withLock { $0.table.rows.map(\.spec.id) }
     }
 
+    /// The ids of `ids` with a slot on `node` and more than `limit` slots in all: instances
+    /// beyond what the placement asks for (a healed split restarted them on both sides).
+    func overReplicated(_ ids: [ChildID], on node: NodeID, limit: Int) -> [ChildID] {
+        state.withLock { state in
+            ids.filter { id in
+                guard let index = state.table.index(of: id) else { return false }
+                let row = state.table.rows[index]
+                return row.slots.count > limit && row.slotIndex(of: node, in: state.spaces) != nil
+            }
+        }
+    }
+
     /// `node`'s own slots with the row versions this registry holds, sorted by child id:
     /// the payload `node` sends in a periodic sync.
     func entries(ownedBy node: NodeID) -> [RegistryEntry] {

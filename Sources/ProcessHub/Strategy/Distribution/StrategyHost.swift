@@ -151,6 +151,7 @@ extension HubConfiguration {
     func attachingStrategies(to host: StrategyHost) -> HubConfiguration {
         var configuration = self
         configuration.distribution = distribution.attach(to: host)
+        configuration.partitionTolerance = partitionTolerance.attach(to: host)
         return configuration
     }
 
