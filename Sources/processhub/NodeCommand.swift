@@ -16,6 +16,7 @@ struct NodeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: NodeOptions
+    @OptionGroup var partition: PartitionOptions
 
     @Option(name: .customLong("hub"), help: "Run a hub with this id (repeatable); it hosts the demo kinds.")
     var hubs: [String] = []
@@ -47,6 +48,7 @@ struct NodeCommand: AsyncParsableCommand {
             var configuration = HubConfiguration(hubID: HubID(hubID))
             registerDemoKinds(in: &configuration)
             configuration.migration = migrationStrategy
+            configuration.partitionTolerance = partition.strategy
             running.append(try await ProcessHub.start(configuration, on: node, logger: options.logger(label: "processhub.hub")))
         }
         emit("READY \(node.id)")
