@@ -124,6 +124,11 @@ public final class NetworkLab: Sendable {
         return process
     }
 
+    /// The processes started in node `index`'s namespace, in start order.
+    public func processes(of index: Int) -> [NodeProcess] {
+        made.withLock { $0.processes.filter { $0.arguments.prefix(3) == ["netns", "exec", namespace(index)] } }
+    }
+
     /// Cuts node `index` off from the other nodes (its bridge port goes down).
     public func cut(_ index: Int) throws {
         try run(["link", "set", clusterLink(index), "down"])
