@@ -73,6 +73,13 @@ let package = Package(
                 "ProcessHubTesting",
             ]
         ),
+        // Examples: small runnable programs (`swift run HelloHub`), built with the package and
+        // run by ExamplesTests.
+        .executableTarget(name: "HelloHub", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/HelloHub"),
+        .executableTarget(
+            name: "ThreeNodeCluster", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/ThreeNodeCluster"),
+        .executableTarget(
+            name: "StatefulHandover", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/StatefulHandover"),
     ],
     swiftLanguageModes: [.v6]
 )
