@@ -83,3 +83,7 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// `swift package generate-documentation --target ProcessHub` (DocC). A command plugin: it is
+// resolved with the package but built only when documentation is generated.
+package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
