@@ -73,6 +73,17 @@ let package = Package(
                 "ProcessHubTesting",
             ]
         ),
+        // Examples: small runnable programs (`swift run HelloHub`), built with the package and
+        // run by ExamplesTests.
+        .executableTarget(name: "HelloHub", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/HelloHub"),
+        .executableTarget(
+            name: "ThreeNodeCluster", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/ThreeNodeCluster"),
+        .executableTarget(
+            name: "StatefulHandover", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/StatefulHandover"),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// `swift package generate-documentation --target ProcessHub` (DocC). A command plugin: it is
+// resolved with the package but built only when documentation is generated.
+package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))

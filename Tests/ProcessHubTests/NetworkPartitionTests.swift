@@ -109,6 +109,29 @@ struct NetworkPartitionTests {
 
         /// Ends the node processes and removes the lab at once (a test process may exit right
         /// after the test); the observer shuts down in the background.
+        /// Each node's view, for a failed wait's message.
+        func describe(_ nodes: [NodeID], ids: [ChildID]) async -> String {
+            let placement = ConsistentHashing().belongsTo(ids, replicationFactor: 1, nodes: nodes)
+            var lines: [String] = []
+            for node in nodes {
+                let status = try? await status(node)
+                let registry = (try? await registry(node)) ?? [:]
+                let misplaced = ids.filter { registry[$0] != placement[$0] }.map { "\($0)=\(registry[$0]?.map(\.name) ?? [])" }
+                lines.append("\(node.name): \(status.map { "members \($0.members.count) local \($0.localCount) partitioned \($0.isPartitioned) locked \($0.isLocked)" } ?? "no status"), registry \(registry.count), misplaced \(misplaced.prefix(8))")
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        /// Waits until `nodes` converge on `ids`; the failure says what each node sees.
+        func waitForConvergence(_ nodes: [NodeID], ids: [ChildID], _ what: String, timeout: Duration = .seconds(30)) async throws {
+            do {
+                try await waitUntil(timeout: timeout, what) { await converged(nodes, ids: ids) }
+            } catch {
+                Issue.record("\(what) did not happen:\n\(await describe(nodes, ids: ids))")
+                throw error
+            }
+        }
+
         func tearDown() {
             lab.tearDown()
             Task { [observer] in await observer.shutdown() }
@@ -135,9 +158,7 @@ struct NetworkPartitionTests {
         }
 
         try cluster.lab.heal(2)
-        try await waitUntil(timeout: .seconds(30), "one registry, every child once on its node") {
-            await cluster.converged([a, b, c], ids: ids)
-        }
+        try await cluster.waitForConvergence([a, b, c], ids: ids, "one registry, every child once on its node")
     }
 
     /// StaticQuorum 2: the cut-off node becomes partitioned (stops its children, refuses
@@ -165,10 +186,8 @@ struct NetworkPartitionTests {
         #expect(refused.map(\.error?.code) == [.partitioned])
 
         try cluster.lab.heal(2)
-        try await waitUntil(timeout: .seconds(30), "quorum back and one registry") {
-            guard try await !cluster.status(c).isPartitioned else { return false }
-            return await cluster.converged([a, b, c], ids: ids)
-        }
+        try await cluster.waitForConvergence([a, b, c], ids: ids, "quorum back and one registry")
+        #expect(try await !cluster.status(c).isPartitioned)
     }
 
     /// A node killed while cut off and restarted on the same address: its peers never saw the

@@ -10,6 +10,8 @@ actor PeerOutbox {
     /// What is queued: a change, or a full snapshot of this node's slots.
     enum Item: Sendable {
         case update(RegistryUpdate)
+        /// A change travelling by gossip (its origin may be another node).
+        case gossip(GossipChange)
         /// Taken when its turn comes, not when queued: every change queued before it is then in
         /// it or already sent, and every later change is queued after it, so the snapshot's
         /// "withdraw what is absent" can never withdraw a newer registration.
@@ -19,11 +21,17 @@ actor PeerOutbox {
     private var queue: [Item] = []
     private var next = 0
     private var isDraining = false
-    private let deliver: @Sendable (RegistryUpdate) async -> Void
+    private let deliver: @Sendable (Delivery) async -> Void
     private let takeSnapshot: @Sendable () -> [RegistryUpdate]
 
+    /// One message to the peer.
+    enum Delivery: Sendable {
+        case update(RegistryUpdate)
+        case gossip(GossipChange)
+    }
+
     init(
-        deliver: @escaping @Sendable (RegistryUpdate) async -> Void,
+        deliver: @escaping @Sendable (Delivery) async -> Void,
         snapshot: @escaping @Sendable () -> [RegistryUpdate]
     ) {
         self.deliver = deliver
@@ -63,9 +71,11 @@ actor PeerOutbox {
             next += 1
             switch item {
             case .update(let update):
-                await deliver(update)
+                await deliver(.update(update))
+            case .gossip(let change):
+                await deliver(.gossip(change))
             case .snapshot:
-                for update in takeSnapshot() { await deliver(update) }
+                for update in takeSnapshot() { await deliver(.update(update)) }
             }
             resumeWaiters(upTo: next - 1)
         }
