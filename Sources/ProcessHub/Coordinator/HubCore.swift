@@ -15,6 +15,7 @@ final class HubCore: Sendable {
     let hooks: HookRegistry
     let supervisor: ChildSupervisor
     let logger: Logger
+    let metrics: HubMetrics
     /// What the strategies use to reach this hub (``DistributionStrategy/attach(to:)``).
     let strategyHost: StrategyHost
     let topology = TopologySerializer()
@@ -67,7 +68,8 @@ final class HubCore: Sendable {
         self.node = node
         self.hooks = configuration.hooks.copy()
         self.registry = ChildRegistry(localNode: node.id)
-        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger)
+        self.metrics = HubMetrics(hub: configuration.hubID, node: node.id)
+        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
         self.logger = logger
         self.state = Mutex(State())
     }
@@ -219,9 +221,13 @@ final class HubCore: Sendable {
             if let outbox = outboxes[peer] { return outbox }
             let from = localNode
             let outbox = PeerOutbox(
-                deliver: { [weak self] update in
-                    await self?.forEachPeer([peer]) { try await $0.update(update, from: from) }
+                deliver: { [weak self, metrics] update, queuedAt in
+                    await self?.forEachPeer([peer]) {
+                        try await $0.update(update, from: from)
+                        metrics.pushApplied(update, queuedAt: queuedAt)
+                    }
                 },
+                stamp: metrics.pushQueued,
                 snapshot: { [weak self] in self?.snapshotUpdates() ?? [] })
             outboxes[peer] = outbox
             return outbox
@@ -236,6 +242,7 @@ final class HubCore: Sendable {
     // MARK: Registry changes → hooks
 
     func fireHooks(for changes: [RegistryChange]) async {
+        metrics.registrySize.record(registry.count)
         for change in changes {
             switch change {
             case .registered(let id, let location):
