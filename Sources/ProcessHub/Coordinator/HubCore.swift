@@ -180,7 +180,7 @@ final class HubCore: Sendable {
                         let endpoint = try self.endpoint(of: peer)
                         try await ClusterSystem.withCallTimeout(timeout) { try await body(endpoint) }
                     } catch {
-                        self.logger.debug("hub message to \(peer) failed: \(error)")
+                        self.logger.debug("hub message failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
                     }
                 }
             }
