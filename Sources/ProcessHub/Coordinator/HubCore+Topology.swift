@@ -82,7 +82,10 @@ extension HubCore {
             let wasPeer = state.peers.remove(peer) != nil
             return state.drainingPeers.remove(peer) != nil || wasPeer
         }
-        if wasMember { dropOutbox(of: peer) }
+        if wasMember {
+            dropOutbox(of: peer)
+            gossip?.forget(peer)
+        }
         return wasMember
     }
 
@@ -226,39 +229,6 @@ extension HubCore {
         for (newcomer, children) in forNewcomers {
             let request = StartRequest(originator: localNode, signature: signature, children: children, isForwarded: true)
             _ = await sendStart(request, to: newcomer, timeout: configuration.migrationTimeout)
-        }
-    }
-
-    // MARK: Sync
-
-    /// PubSub round: every peer gets this node's slots and replaces its copy of them.
-    func syncRound() async {
-        await pushSnapshot(to: peers)
-    }
-
-    /// Sends `peers` this node's slots: chunks merged as registrations, then the complete id list
-    /// so they withdraw the slots that are gone (SPEC's append_data + detach_data).
-    func pushSnapshot(to peers: [NodeID]) async {
-        await send([.snapshot], to: peers)
-    }
-
-    func apply(_ update: RegistryUpdate, from peer: NodeID) async {
-        // Only members speak, and only for their own slots: a late message from a node that
-        // already left must not resurrect its children.
-        guard isMember(peer), peer != localNode else { return }
-        switch update {
-        case .registered(let entries):
-            await fireHooks(for: registry.register(entries.filter { $0.actorID.node == peer }))
-        case .unregistered(let ids):
-            await fireHooks(for: registry.unregister(ids, on: peer))
-        case .actorUpdated(let id, let actorID):
-            guard actorID.node == peer, registry.updateActorID(of: id, on: peer, to: actorID) else { return }
-            await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: peer, actorID: actorID))
-        case .snapshotComplete(let ids):
-            let hosted = Set(ids)
-            let gone = registry.ids(hostedOn: peer).filter { !hosted.contains($0) }
-            await fireHooks(for: registry.unregister(gone, on: peer))
-            await startOwnedChildren()
         }
     }
 }

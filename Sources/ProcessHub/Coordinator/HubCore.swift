@@ -22,6 +22,8 @@ final class HubCore: Sendable {
     private let endpoint = Mutex<HubEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>
+    /// Gossip bookkeeping; `nil` under PubSub.
+    let gossip: GossipLedger?
 
     struct State {
         /// Hub members other than this node.
@@ -72,6 +74,9 @@ final class HubCore: Sendable {
         self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
         self.logger = logger
         self.state = Mutex(State())
+        self.gossip = (configuration.synchronization as? Gossip).map {
+            GossipLedger(local: node.id, recipients: $0.recipients, memory: $0.syncInterval)
+        }
     }
 
     // MARK: Lifecycle
@@ -187,44 +192,24 @@ final class HubCore: Sendable {
         }
     }
 
-    /// Pushes a registry change of this node's own slots to every peer (PubSub), in chunks,
-    /// through each peer's ordered outbox; returns once queued.
-    ///
-    /// With `confirmTo`, waits until that peer has been sent the change: the originator of a start
-    /// then knows the children it asked for as soon as it has its result.
-    func propagate(_ update: RegistryUpdate, confirmTo waiting: NodeID? = nil) async {
-        let items = update.chunked().map(PeerOutbox.Item.update)
-        for peer in peers {
-            if peer == waiting {
-                await outbox(for: peer).enqueueAndWait(items)
-            } else {
-                await outbox(for: peer).enqueue(items)
-            }
-        }
-    }
-
     /// Queues items for `peers`, in order.
     func send(_ items: [PeerOutbox.Item], to peers: [NodeID]) async {
         for peer in peers { await outbox(for: peer).enqueue(items) }
     }
 
-    /// This node's slots as a snapshot push: chunks merged as registrations, then the complete
-    /// id list so the receiver withdraws the slots that are gone (append_data + detach_data).
-    func snapshotUpdates() -> [RegistryUpdate] {
-        let entries = registry.entries(ownedBy: localNode)
-        let chunks = entries.chunked(MessageChunking.entries).map { RegistryUpdate.registered(Array($0)) }
-        return chunks + [.snapshotComplete(entries.map(\.spec.id))]
-    }
-
-    private func outbox(for peer: NodeID) -> PeerOutbox {
+    func outbox(for peer: NodeID) -> PeerOutbox {
         outboxes.withLock { outboxes in
             if let outbox = outboxes[peer] { return outbox }
             let from = localNode
             let outbox = PeerOutbox(
-                deliver: { [weak self, metrics] update, queuedAt in
-                    await self?.forEachPeer([peer]) {
-                        try await $0.update(update, from: from)
-                        metrics.pushApplied(update, queuedAt: queuedAt)
+                deliver: { [weak self, metrics] delivery, queuedAt in
+                    await self?.forEachPeer([peer]) { endpoint in
+                        switch delivery {
+                        case .update(let update):
+                            try await endpoint.update(update, from: from)
+                            metrics.pushApplied(update, queuedAt: queuedAt)
+                        case .gossip(let change): try await endpoint.gossip(change)
+                        }
                     }
                 },
                 stamp: metrics.pushQueued,

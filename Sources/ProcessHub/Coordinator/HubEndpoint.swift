@@ -48,6 +48,26 @@ distributed actor HubEndpoint {
         await onHubWorkExecutor { await core.apply(update, from: node) }
     }
 
+    /// A registry change travelling by gossip (``Gossip``).
+    distributed func gossip(_ change: GossipChange) async throws {
+        let core = try running()
+        await onHubWorkExecutor { await core.receiveGossip(change) }
+    }
+
+    /// A digest round (``Gossip``). Handled after returning: a round hops on from here, and the
+    /// sender must not wait for the hops after it.
+    distributed func gossipRound(_ round: GossipRound) throws {
+        let core = try running()
+        Task(executorPreference: OffLoopExecutor.shared) { await core.receiveRound(round) }
+    }
+
+    /// `node` found its view of this node's slots out of date: send it a snapshot.
+    distributed func requestSnapshot(for node: NodeID) throws {
+        let core = try running()
+        guard core.isMember(node) else { return }
+        Task(executorPreference: OffLoopExecutor.shared) { await core.pushSnapshot(to: [node]) }
+    }
+
     /// This node's view of the registry: child id → actor ids (for status tools and tests that
     /// compare registries across nodes).
     distributed func registryView() throws -> [ChildID: [ActorID]] {

@@ -65,6 +65,9 @@ enum RegistryUpdate: Codable, Sendable {
     /// Ends a snapshot push (its entries came as `registered` chunks): the sender hosts exactly
     /// these children, so its other slots are withdrawn.
     case snapshotComplete([ChildID])
+    /// Opens a snapshot push: it holds every change of the sender up to this number (Gossip
+    /// orders changes by it; PubSub ignores it).
+    case snapshotBegins(UInt64)
 }
 
 /// "I run this hub". The registry slots follow as a snapshot push (in chunks: a node may host
@@ -98,8 +101,36 @@ extension RegistryUpdate {
             entries.chunked(MessageChunking.entries).map { .registered(Array($0)) }
         case .unregistered(let ids):
             ids.chunked(MessageChunking.ids).map { .unregistered(Array($0)) }
-        case .actorUpdated, .snapshotComplete:
+        case .actorUpdated, .snapshotComplete, .snapshotBegins:
             [self]
         }
     }
+}
+
+// MARK: Gossip (SPEC §4.4.2)
+
+/// A registry change of `origin`'s slots on its way through the cluster, with the nodes that
+/// already have it.
+struct GossipChange: Codable, Sendable {
+    var origin: NodeID
+    /// The origin's number for it: changes of one origin are applied in this order.
+    var seq: UInt64
+    var update: RegistryUpdate
+    var acks: [NodeID]
+}
+
+/// What a node's slots look like, in a few bytes: a peer whose view of them differs pulls them.
+struct SlotDigest: Codable, Sendable, Equatable {
+    /// The node's latest change at the time (``GossipLedger/lastStamped``).
+    var seq: UInt64
+    var count: Int
+    /// Order-independent hash of (child id, actor serial) over the slots.
+    var hash: UInt64
+}
+
+/// A digest round: collects every node's digest, then lets each node compare them with its view.
+struct GossipRound: Codable, Sendable {
+    var id: UInt64
+    var digests: [NodeID: SlotDigest]
+    var acks: [NodeID]
 }

@@ -10,6 +10,8 @@ actor PeerOutbox {
     /// What is queued: a change, or a full snapshot of this node's slots.
     enum Item: Sendable {
         case update(RegistryUpdate)
+        /// A change travelling by gossip (its origin may be another node).
+        case gossip(GossipChange)
         /// Taken when its turn comes, not when queued: every change queued before it is then in
         /// it or already sent, and every later change is queued after it, so the snapshot's
         /// "withdraw what is absent" can never withdraw a newer registration.
@@ -20,16 +22,22 @@ actor PeerOutbox {
     private var queue: [(item: Item, queuedAt: ContinuousClock.Instant?)] = []
     private var next = 0
     private var isDraining = false
-    private let deliver: @Sendable (RegistryUpdate, _ queuedAt: ContinuousClock.Instant?) async -> Void
+    private let deliver: @Sendable (Delivery, _ queuedAt: ContinuousClock.Instant?) async -> Void
     private let stamp: @Sendable () -> ContinuousClock.Instant?
     private let takeSnapshot: @Sendable () -> [RegistryUpdate]
 
+    /// One message to the peer.
+    enum Delivery: Sendable {
+        case update(RegistryUpdate)
+        case gossip(GossipChange)
+    }
+
     /// - Parameters:
-    ///   - deliver: sends one update and returns once the peer answered (or gave up); it gets
-    ///     when the update was queued (`nil` for snapshot parts and untimed pushes).
+    ///   - deliver: sends one message and returns once the peer answered (or gave up); it gets
+    ///     when the message was queued (`nil` for snapshot parts and untimed pushes).
     ///   - stamp: the time to record for items being queued, or `nil`.
     init(
-        deliver: @escaping @Sendable (RegistryUpdate, _ queuedAt: ContinuousClock.Instant?) async -> Void,
+        deliver: @escaping @Sendable (Delivery, _ queuedAt: ContinuousClock.Instant?) async -> Void,
         stamp: @escaping @Sendable () -> ContinuousClock.Instant? = { nil },
         snapshot: @escaping @Sendable () -> [RegistryUpdate]
     ) {
@@ -72,9 +80,11 @@ actor PeerOutbox {
             next += 1
             switch item {
             case .update(let update):
-                await deliver(update, queuedAt)
+                await deliver(.update(update), queuedAt)
+            case .gossip(let change):
+                await deliver(.gossip(change), queuedAt)
             case .snapshot:
-                for update in takeSnapshot() { await deliver(update, nil) }
+                for update in takeSnapshot() { await deliver(.update(update), nil) }
             }
             resumeWaiters(upTo: next - 1)
         }

@@ -22,7 +22,9 @@ import CoreMetrics
 /// and pushed chunk. It includes the queueing behind earlier pushes to that peer (which is real
 /// lag) and overstates the true lag by the acknowledgement's trip back (tens of microseconds on
 /// a LAN). Snapshot pushes (joins, sync rounds) are not counted: they are repairs, not
-/// registrations. A push that fails is not recorded; the next sync round repairs it.
+/// registrations. A push that fails is not recorded; the next sync round repairs it. With the
+/// ``Gossip`` synchronization strategy registrations travel as gossip, possibly relayed by other
+/// nodes, and are not timed: the metric covers ``PubSub``'s direct pushes.
 ///
 /// Metric objects are made once, when the hub starts. Nothing here is touched by lookups.
 struct HubMetrics: Sendable {

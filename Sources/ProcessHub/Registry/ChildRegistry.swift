@@ -210,3 +210,13 @@ final class ChildRegistry: Sendable {
 
     private static let chunkSize = 1024
 }
+
+extension ChildRegistry {
+    /// The count and an order-independent hash of `node`'s slots (child id and actor serial):
+    /// two registries with the same digest for a node almost surely agree on its slots.
+    func slotDigest(of node: NodeID) -> (count: Int, hash: UInt64) {
+        let slots = localProcessList(on: node)
+        let hash = slots.reduce(UInt64(0)) { $0 ^ StableHash.xxHash64($1.0, seed: $1.1.serial) }
+        return (slots.count, hash)
+    }
+}
