@@ -13,7 +13,10 @@ extension HubCore {
     func redistribute(_ children: [ChildID]? = nil, askConsent: Bool = true) async -> [ChildMove] {
         let plan = redistributionPlan(for: children ?? registry.localProcessList(on: localNode).map(\.0))
         let moves = askConsent ? await consented(plan.moves) : plan.moves
-        if !moves.isEmpty { await configuration.migration.migrate(moves, using: HubMover(core: self)) }
+        if !moves.isEmpty {
+            metrics.migrations.increment(by: moves.count)
+            await HubTracing.migrate(hub: hubID, moves: moves) { await configuration.migration.migrate(moves, using: HubMover(core: self)) }
+        }
         let replicaStarts = configuration.migration.startsOwnedChildren ? [:] : plan.replicaStarts
         await withTaskGroup(of: Void.self) { group in
             for (node, share) in replicaStarts {
@@ -71,6 +74,7 @@ extension HubCore {
             do {
                 try await hooks.applyState(state)
                 self.state.withLock { $0.handoversApplied += 1 }
+                metrics.handovers.increment()
             } catch {
                 logger.warning("handed-over state does not decode: \(error)", metadata: ["child": "\(id)"])
             }

@@ -28,9 +28,9 @@ extension HubCore {
             }
             _ = received(theirs)
         } catch let error as ClusterError where error.code == .unknownActor {
-            logger.trace("\(peer) does not run hub \(hubID)")
+            logger.trace("peer does not run this hub", metadata: ["peer": "\(peer)"])
         } catch {
-            logger.debug("announcing hub \(hubID) to \(peer) failed: \(error)")
+            logger.debug("announcing the hub failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }
 
