@@ -169,7 +169,7 @@ extension HubCore {
         }
         let event = RedistributionEvent(kind: .nodeJoin, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
-        let moves = await redistribute()
+        let moves = await redistribute(cause: event)
         await signalRoleChanges()
         if !moves.isEmpty {
             await hooks.dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: nodes, childIDs: moves.map(\.data.childID)))
@@ -195,7 +195,7 @@ extension HubCore {
         // Children with a surviving instance are the redistribution pass's (missing replicas);
         // those left with none are restarted by the survivors that now own them.
         await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
-        await redistribute()
+        await redistribute(cause: event)
         await signalRoleChanges()
         await hooks.dispatch(.postRedistribution, event)
         for node in nodes { await hooks.dispatch(.postNodeLeave, NodeEvent(node: node)) }
