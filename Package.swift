@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ClusterNode", targets: ["ClusterNode"]),
         .library(name: "ProcessHub", targets: ["ProcessHub"]),
         .library(name: "ProcessHubTesting", targets: ["ProcessHubTesting"]),
+        .library(name: "ProcessHubLifecycle", targets: ["ProcessHubLifecycle"]),
         .executable(name: "processhub", targets: ["processhub"]),
     ],
     dependencies: [
@@ -15,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -24,6 +28,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -31,6 +36,19 @@ let package = Package(
             dependencies: [
                 "ClusterNode",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        // The service-lifecycle integration lives apart so the hub library does not pull
+        // swift-service-lifecycle (and swift-async-algorithms) into every application.
+        .target(
+            name: "ProcessHubLifecycle",
+            dependencies: [
+                "ClusterNode",
+                "ProcessHub",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -48,7 +66,9 @@ let package = Package(
                 "ProcessHub",
                 "DemoActors",
                 "ProcessHubTesting",
+                "ProcessHubLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +100,24 @@ let package = Package(
             name: "ThreeNodeCluster", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/ThreeNodeCluster"),
         .executableTarget(
             name: "StatefulHandover", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/StatefulHandover"),
+        // Operating a cluster: CLI, service lifecycle, metrics, tracing. Its own test process:
+        // swift-metrics and swift-distributed-tracing are bootstrapped once
+        // per process, with in-memory backends that must not slow the other suites down.
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "ClusterNode",
+                "ProcessHub",
+                "ProcessHubLifecycle",
+                "DemoActors",
+                "ProcessHubTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,10 +10,14 @@ extension HubCore {
     /// moves go through the consent gate (unless `askConsent` is off) and the migration strategy,
     /// then missing replicas are started and surplus instances stopped. Returns the moves made.
     @discardableResult
-    func redistribute(_ children: [ChildID]? = nil, askConsent: Bool = true) async -> [ChildMove] {
+    func redistribute(_ children: [ChildID]? = nil, askConsent: Bool = true, cause: RedistributionEvent? = nil) async -> [ChildMove] {
         let plan = redistributionPlan(for: children ?? registry.localProcessList(on: localNode).map(\.0))
+        if let cause { await announce(plan, cause: cause) }
         let moves = askConsent ? await consented(plan.moves) : plan.moves
-        if !moves.isEmpty { await configuration.migration.migrate(moves, using: HubMover(core: self)) }
+        if !moves.isEmpty {
+            metrics.migrations.increment(by: moves.count)
+            await HubTracing.migrate(hub: hubID, moves: moves) { await configuration.migration.migrate(moves, using: HubMover(core: self)) }
+        }
         let replicaStarts = configuration.migration.startsOwnedChildren ? [:] : plan.replicaStarts
         await withTaskGroup(of: Void.self) { group in
             for (node, share) in replicaStarts {
@@ -24,6 +28,17 @@ extension HubCore {
         if !plan.surplus.isEmpty { await HubMover(core: self).stopLocally(plan.surplus) }
         await startOwnedChildren()
         return moves
+    }
+
+    /// `pre_children_redistribution`: the local children a join or leave affects (moved, given a
+    /// new replica, or stopped here), once per node that caused it.
+    private func announce(_ plan: RedistributionPlan, cause: RedistributionEvent) async {
+        let affected = plan.moves.map(\.data.childID) + plan.replicaStarts.values.flatMap { $0.map(\.childID) } + plan.surplus
+        guard !affected.isEmpty else { return }
+        let children = Array(Set(affected)).sorted()
+        for node in cause.nodes {
+            await hooks.dispatch(.preChildrenRedistribution, ChildrenRedistributionEvent(children: children, kind: cause.kind, node: node))
+        }
     }
 
     /// ``Autonomous`` migration: starts the registered children this node owns that do not run
@@ -71,6 +86,7 @@ extension HubCore {
             do {
                 try await hooks.applyState(state)
                 self.state.withLock { $0.handoversApplied += 1 }
+                metrics.handovers.increment()
             } catch {
                 logger.warning("handed-over state does not decode: \(error)", metadata: ["child": "\(id)"])
             }

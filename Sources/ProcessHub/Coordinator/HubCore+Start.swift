@@ -25,9 +25,11 @@ extension HubCore {
         }
         let nodes = hubNodes
         return Task(executorPreference: OffLoopExecutor.shared) {
-            let children = await self.place(specs, on: nodes, options: options)
-            let signature = self.configuration.distribution.signature(of: nodes)
-            return await self.dispatchStart(children, signature: signature, options: options)
+            await HubTracing.startChildren(hub: self.hubID, count: specs.count, nodes: nodes) {
+                let children = await self.place(specs, on: nodes, options: options)
+                let signature = self.configuration.distribution.signature(of: nodes)
+                return await self.dispatchStart(children, signature: signature, options: options)
+            }
         }
     }
 
@@ -206,6 +208,7 @@ extension HubCore {
         }
         await hooks.dispatch(.postChildrenStart, ChildrenStartedEvent(children: started))
         if !entries.isEmpty {
+            metrics.started.increment(by: entries.count)
             await fireHooks(for: registry.register(entries))
             await propagate(.registered(entries), confirmTo: author)
         }

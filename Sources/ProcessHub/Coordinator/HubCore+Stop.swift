@@ -71,6 +71,7 @@ extension HubCore {
     /// Removes this node's slots of `ids` from the registry and tells the peers.
     func withdrawLocal(_ ids: [ChildID]) async {
         guard !ids.isEmpty else { return }
+        metrics.stopped.increment(by: ids.count)
         forgetLocal(ids)
         await fireHooks(for: registry.unregister(ids, on: localNode))
         await propagate(.unregistered(ids))
@@ -80,6 +81,7 @@ extension HubCore {
 
     /// A restart gave a child a new actor id: every node must learn it.
     func childRestarted(_ id: ChildID, actorID: ActorID) async {
+        metrics.restarted.increment()
         guard registry.updateActorID(of: id, on: localNode, to: actorID) else { return }
         await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: localNode, actorID: actorID))
         await propagate(.actorUpdated(id, actorID))

@@ -28,9 +28,9 @@ extension HubCore {
             }
             _ = received(theirs)
         } catch let error as ClusterError where error.code == .unknownActor {
-            logger.trace("\(peer) does not run hub \(hubID)")
+            logger.trace("peer does not run this hub", metadata: ["peer": "\(peer)"])
         } catch {
-            logger.debug("announcing hub \(hubID) to \(peer) failed: \(error)")
+            logger.debug("announcing the hub failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }
 
@@ -180,7 +180,7 @@ extension HubCore {
         await quorumAfterJoining(nodes)
         let event = RedistributionEvent(kind: .nodeJoin, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
-        let moves = await redistribute()
+        let moves = await redistribute(cause: event)
         await signalRoleChanges()
         if !moves.isEmpty {
             await hooks.dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: nodes, childIDs: moves.map(\.data.childID)))
@@ -208,7 +208,7 @@ extension HubCore {
         // node just lost its quorum (then nothing runs here until it returns).
         if await !quorumAfterLeaving(nodes, orphans: orphans) {
             await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
-            await redistribute()
+            await redistribute(cause: event)
             await signalRoleChanges()
         }
         await hooks.dispatch(.postRedistribution, event)

@@ -15,6 +15,7 @@ final class HubCore: Sendable {
     let hooks: HookRegistry
     let supervisor: ChildSupervisor
     let logger: Logger
+    let metrics: HubMetrics
     /// What the strategies use to reach this hub (``DistributionStrategy/attach(to:)``).
     let strategyHost: StrategyHost
     let topology = TopologySerializer()
@@ -71,7 +72,8 @@ final class HubCore: Sendable {
         self.node = node
         self.hooks = configuration.hooks.copy()
         self.registry = ChildRegistry(localNode: node.id)
-        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger)
+        self.metrics = HubMetrics(hub: configuration.hubID, node: node.id)
+        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
         self.logger = logger
         self.state = Mutex(State())
         self.gossip = (configuration.synchronization as? Gossip).map {
@@ -185,7 +187,7 @@ final class HubCore: Sendable {
                         let endpoint = try self.endpoint(of: peer)
                         try await ClusterSystem.withCallTimeout(timeout) { try await body(endpoint) }
                     } catch {
-                        self.logger.debug("hub message to \(peer) failed: \(error)")
+                        self.logger.debug("hub message failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
                     }
                 }
             }
@@ -202,14 +204,17 @@ final class HubCore: Sendable {
             if let outbox = outboxes[peer] { return outbox }
             let from = localNode
             let outbox = PeerOutbox(
-                deliver: { [weak self] delivery in
+                deliver: { [weak self, metrics] delivery, queuedAt in
                     await self?.forEachPeer([peer]) { endpoint in
                         switch delivery {
-                        case .update(let update): try await endpoint.update(update, from: from)
+                        case .update(let update):
+                            try await endpoint.update(update, from: from)
+                            metrics.pushApplied(update, queuedAt: queuedAt)
                         case .gossip(let change): try await endpoint.gossip(change)
                         }
                     }
                 },
+                stamp: metrics.pushQueued,
                 snapshot: { [weak self] in self?.snapshotUpdates() ?? [] })
             outboxes[peer] = outbox
             return outbox
@@ -224,6 +229,7 @@ final class HubCore: Sendable {
     // MARK: Registry changes → hooks
 
     func fireHooks(for changes: [RegistryChange]) async {
+        metrics.registrySize.record(registry.count)
         for change in changes {
             switch change {
             case .registered(let id, let location):

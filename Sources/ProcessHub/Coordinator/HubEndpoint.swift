@@ -24,7 +24,7 @@ distributed actor HubEndpoint {
         try resolve(id: ActorID(node: node, wellKnownName: wellKnownName(of: hubID)), using: system)
     }
 
-    private func running() throws -> HubCore {
+    func running() throws -> HubCore {
         guard let core, !core.isStopped else { throw ClusterError(.unknownActor, "the hub is stopped") }
         return core
     }

@@ -32,9 +32,11 @@ actor ChildSupervisor {
     private let maxRestartsPeriod: Duration
     private let logger: Logger
     private var events: Events?
-    private var children: [ChildID: Supervised] = [:]
+    private let metrics: HubMetrics
+    private var children: [ChildID: Supervised] = [:] { didSet { metrics.localChildren.record(children.count) } }
 
-    init(system: ClusterSystem, configuration: HubConfiguration, logger: Logger) {
+    init(system: ClusterSystem, configuration: HubConfiguration, logger: Logger, metrics: HubMetrics) {
+        self.metrics = metrics
         self.system = system
         self.hubID = configuration.hubID
         self.kinds = configuration.kinds
