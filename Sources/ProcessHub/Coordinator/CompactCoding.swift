@@ -133,6 +133,7 @@ extension StartRequest {
             try container.encode(state)
         }
         try container.encode(holdsCalls)
+        try container.encode(isRecovery)
     }
 
     init(from decoder: any Decoder) throws {
@@ -154,6 +155,7 @@ extension StartRequest {
             handoverStates[try container.decode(String.self)] = try container.decode([UInt8].self)
         }
         holdsCalls = try container.decode(Bool.self)
+        isRecovery = try container.decode(Bool.self)
     }
 }
 

@@ -48,7 +48,7 @@ extension HubCore {
         let ids = registry.allIDs()
         let placement = self.placement(of: ids, on: hubNodes)
         var owned: [ChildStartData] = []
-        for id in ids where placement[id]?.contains(localNode) == true {
+        for id in ids where placement[id]?.contains(localNode) == true && !stops.wasRecentlyStopped(id) {
             guard await !supervisor.isRunning(id), let info = registry.child(id) else { continue }
             owned.append(ChildStartData(childID: id, spec: info.spec, nodes: placement[id] ?? [], metadata: info.metadata))
         }
@@ -56,7 +56,8 @@ extension HubCore {
     }
 
     func redistributionPlan(for ids: [ChildID]) -> RedistributionPlan {
-        let infos = ids.compactMap { registry.child($0) }
+        // A child stopped on purpose that still runs here is being stopped: not moved.
+        let infos = ids.filter { !stops.wasRecentlyStopped($0) }.compactMap { registry.child($0) }
         guard !infos.isEmpty else { return RedistributionPlan() }
         let nodes = hubNodes
         return RedistributionPlan(

@@ -177,6 +177,13 @@ final class PartitionState: Sendable {
         }
     }
 
+    /// Drops children from the manifest (stopped elsewhere on purpose while this node was away).
+    func forget(_ ids: [ChildID]) {
+        state.withLock { state in
+            for id in ids { state.manifest[id] = nil }
+        }
+    }
+
     /// Queues ids for a duplicate check; returns whether a check must be scheduled (none was).
     func queueDuplicateCheck(_ ids: [ChildID]) -> Bool {
         state.withLock { state in

@@ -128,8 +128,18 @@ extension HubCore {
         await hooks.dispatch(
             .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
         configuration.distribution.received(request.children)
-        let (mine, forwards) = splitByPlacement(request)
-        var outcomes = await startLocally(
+        var (mine, forwards) = splitByPlacement(request)
+        var outcomes: [ChildStartOutcome] = []
+        if request.isRecovery {
+            let stale = mine.filter { stops.wasRecentlyStopped($0.childID) }
+            mine.removeAll { stops.wasRecentlyStopped($0.childID) }
+            outcomes += stale.map {
+                ChildStartOutcome(childID: $0.childID, node: localNode, actorID: nil, error: ChildError(.stopped, "\($0.childID) was stopped on purpose here"))
+            }
+        } else {
+            stops.started(mine.map(\.childID))
+        }
+        outcomes += await startLocally(
             mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls)
         if !forwards.isEmpty {
             await hooks.dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards.mapValues { $0.map(\.childID) }))

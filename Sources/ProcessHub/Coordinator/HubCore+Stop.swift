@@ -64,6 +64,7 @@ extension HubCore {
                 outcomes.append(ChildStopOutcome(childID: id, node: localNode, error: ChildError(.notFound, "\(id) does not run on \(localNode)")))
             }
         }
+        stops.recordStops(stopped)
         await withdrawLocal(stopped)
         return outcomes
     }
@@ -89,6 +90,7 @@ extension HubCore {
 
     /// A child ended for good here: it leaves the registry cluster-wide.
     func childGone(_ id: ChildID, reason: ChildStopReason) async {
+        stops.recordStops([id])
         await withdrawLocal([id])
     }
 }

@@ -24,7 +24,7 @@ extension HubCore {
         do {
             let endpoint = try self.endpoint(of: peer)
             let theirs = try await ClusterSystem.withCallTimeout(configuration.crossNodeRequestTimeout) {
-                try await endpoint.announce(HubAnnouncement(node: self.localNode))
+                try await endpoint.announce(HubAnnouncement(node: self.localNode, stoppedWhileAway: self.stops.missed(by: peer)))
             }
             _ = received(theirs)
         } catch let error as ClusterError where error.code == .unknownActor {
@@ -46,14 +46,19 @@ extension HubCore {
     /// our slots; answer with who we are.
     func received(_ announcement: HubAnnouncement) -> HubAnnouncement {
         let peer = announcement.node
+        // What the peer stopped while this node was away is applied before the peer counts as a
+        // member again, so neither the join's redistribution nor a lost-node restart revives it.
+        applyStopsMadeWhileAway(announcement.stoppedWhileAway ?? [])
+        let missed = stops.missed(by: peer)
         if !announcement.isDraining && peer != localNode && system.members.contains(peer), let replaced = admitPeer(peer) {
+            stops.peerReturned(peer)
             // An older incarnation replaced here (its down event may come later, or never) leaves
             // in the same batch, so its children are restarted, not just purged.
             for old in replaced { enqueue(.left(old)) }
             enqueue(.joined(peer))
             Task(executorPreference: OffLoopExecutor.shared) { await self.pushSnapshot(to: [peer]) }
         }
-        return HubAnnouncement(node: localNode, isDraining: isDraining)
+        return HubAnnouncement(node: localNode, isDraining: isDraining, stoppedWhileAway: missed)
     }
 
     /// A peer's hub stopped while its node stays up.
@@ -89,7 +94,10 @@ extension HubCore {
             let wasPeer = state.peers.remove(peer) != nil
             return state.drainingPeers.remove(peer) != nil || wasPeer
         }
-        if wasMember { releasePeer(peer) }
+        if wasMember {
+            releasePeer(peer)
+            stops.peerLeft(peer)
+        }
         return wasMember
     }
 
@@ -227,7 +235,7 @@ extension HubCore {
         let initiatesForNewcomers = nodes.filter { !newcomers.contains($0) }.min() == localNode
         var mine: [ChildStartData] = []
         var forNewcomers: [NodeID: [ChildStartData]] = [:]
-        for (id, info) in orphans {
+        for (id, info) in orphans where !stops.wasRecentlyStopped(id) {
             guard let targets = placement[id] else { continue }
             let data = ChildStartData(childID: id, spec: info.spec, nodes: targets, metadata: info.metadata)
             if targets.contains(localNode) {
@@ -241,7 +249,7 @@ extension HubCore {
             _ = await startLocally(mine, authoredBy: localNode)
         }
         for (newcomer, children) in forNewcomers {
-            let request = StartRequest(originator: localNode, signature: signature, children: children, isForwarded: true)
+            let request = StartRequest(originator: localNode, signature: signature, children: children, isForwarded: true, isRecovery: true)
             _ = await sendStart(request, to: newcomer, timeout: configuration.migrationTimeout)
         }
     }

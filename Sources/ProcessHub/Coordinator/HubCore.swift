@@ -21,6 +21,8 @@ final class HubCore: Sendable {
     let topology = TopologySerializer()
     /// Whether quorum is lost, and what to restart when it returns (``HubCore+Partition``).
     let partition = PartitionState()
+    /// Children stopped on purpose: told to peers that were away, not brought back meanwhile.
+    let stops = StopLedger()
     private let endpoint = Mutex<HubEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>

@@ -68,6 +68,14 @@ distributed actor HubEndpoint {
         Task(executorPreference: OffLoopExecutor.shared) { await core.pushSnapshot(to: [node]) }
     }
 
+    /// `node` stopped these children on purpose while this node was cut off from it.
+    distributed func stoppedWhileAway(_ ids: [ChildID], by node: NodeID) async throws {
+        let core = try running()
+        // It may not be a hub member here yet: it tells this node at once when admitting it.
+        guard core.isMember(node) || core.system.members.contains(node) else { return }
+        await onHubWorkExecutor { await core.applyStopsMadeWhileAway(ids) }
+    }
+
     /// This node's view of the registry: child id → actor ids (for status tools and tests that
     /// compare registries across nodes).
     distributed func registryView() throws -> [ChildID: [ActorID]] {

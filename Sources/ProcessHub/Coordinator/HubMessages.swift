@@ -16,6 +16,9 @@ struct StartRequest: Codable, Sendable {
     /// Migration by ``HotSwap`` with handover: the new instances hold their remote calls until the
     /// origin delivers their states (``HandoverDelivery``).
     var holdsCalls: Bool = false
+    /// Restarts of children lost with a node (or kept in a partition manifest): a receiver that
+    /// stopped one of them on purpose meanwhile refuses it (``StopLedger``).
+    var isRecovery: Bool = false
 }
 
 /// States for instances started with ``StartRequest/holdsCalls``; every listed child's calls are
@@ -76,6 +79,8 @@ struct HubAnnouncement: Codable, Sendable {
     var node: NodeID
     /// A draining node answers announcements but must not be admitted again.
     var isDraining = false
+    /// Children the sender stopped on purpose while the receiver was away (``StopLedger``).
+    var stoppedWhileAway: [ChildID]? = nil
 }
 
 /// How many items one hub message carries at most, so every frame stays far below the maximum
