@@ -65,17 +65,20 @@ extension HubCore {
             }
         }
         stops.recordStops(stopped)
-        await withdrawLocal(stopped)
+        // Answered only once every peer has the withdrawal: if this node died right after
+        // answering, a peer that still listed the child would restart it as lost.
+        await withdrawLocal(stopped, confirmed: true)
         return outcomes
     }
 
-    /// Removes this node's slots of `ids` from the registry and tells the peers.
-    func withdrawLocal(_ ids: [ChildID]) async {
+    /// Removes this node's slots of `ids` from the registry and tells the peers; with `confirmed`,
+    /// returns once every peer has been sent the change.
+    func withdrawLocal(_ ids: [ChildID], confirmed: Bool = false) async {
         guard !ids.isEmpty else { return }
         metrics.stopped.increment(by: ids.count)
         forgetLocal(ids)
         await fireHooks(for: registry.unregister(ids, on: localNode))
-        await propagate(.unregistered(ids))
+        await propagate(.unregistered(ids), confirmToAll: confirmed)
     }
 
     // MARK: Supervisor events

@@ -10,23 +10,34 @@ extension HubCore {
     ///
     /// With `confirmTo`, waits until that peer has been sent the change: the originator of a start
     /// then knows the children it asked for as soon as it has its result.
-    func propagate(_ update: RegistryUpdate, confirmTo waiting: NodeID? = nil) async {
+    ///
+    /// With `confirmToAll`, waits until every peer has been sent it (under Gossip: every first hop).
+    func propagate(_ update: RegistryUpdate, confirmTo waiting: NodeID? = nil, confirmToAll: Bool = false) async {
         if let gossip {
-            await spread(update, ledger: gossip, confirmTo: waiting)
+            await spread(update, ledger: gossip, confirmTo: waiting, confirmToAll: confirmToAll)
             return
         }
         let items = update.chunked().map(PeerOutbox.Item.update)
-        for peer in peers {
-            if peer == waiting {
-                await outbox(for: peer).enqueueAndWait(items)
-            } else {
-                await outbox(for: peer).enqueue(items)
+        guard confirmToAll else {
+            for peer in peers {
+                if peer == waiting {
+                    await outbox(for: peer).enqueueAndWait(items)
+                } else {
+                    await outbox(for: peer).enqueue(items)
+                }
+            }
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for peer in peers {
+                let outbox = outbox(for: peer)
+                group.addTask { await outbox.enqueueAndWait(items) }
             }
         }
     }
 
     /// Gossip: each chunk is numbered and sent to a few random peers (and to the one waiting).
-    private func spread(_ update: RegistryUpdate, ledger: GossipLedger, confirmTo waiting: NodeID?) async {
+    private func spread(_ update: RegistryUpdate, ledger: GossipLedger, confirmTo waiting: NodeID?, confirmToAll: Bool) async {
         let peers = Array(syncMembers.subtracting([localNode]))
         var items: [NodeID: [PeerOutbox.Item]] = [:]
         for chunk in update.chunked() {
@@ -37,7 +48,7 @@ extension HubCore {
             ledger.count { $0.originated += 1; $0.firstHops += targets.count }
         }
         for (peer, queued) in items {
-            if peer == waiting {
+            if peer == waiting || confirmToAll {
                 await outbox(for: peer).enqueueAndWait(queued)
             } else {
                 await outbox(for: peer).enqueue(queued)

@@ -61,9 +61,17 @@ final class StopLedger: Sendable {
         }
     }
 
-    /// The stops `peer` missed, kept until it is readmitted.
+    /// What to tell `peer` in an announcement: the stops it missed while away here, and every
+    /// recent stop — an announcement means its sender had given up on this node, perhaps before
+    /// this node gave up on it, or without this node noticing at all (a split heals at different
+    /// moments on its two sides). At most ``MessageChunking/ids`` ids.
     func missed(by peer: NodeID) -> [ChildID] {
-        state.withLock { $0.away[peer].map { $0.sorted() } ?? [] }
+        state.withLock { state in
+            let now = ContinuousClock.now
+            var ids = state.away[peer] ?? []
+            ids.formUnion(state.recent.filter { $0.value > now }.keys)
+            return Array(ids.sorted().prefix(MessageChunking.ids))
+        }
     }
 
     /// `peer` is readmitted: what it missed is forgotten (it was told), and so is what was kept
