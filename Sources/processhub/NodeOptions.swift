@@ -32,6 +32,8 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "TLS") var tls: TLSOptions
+
     @Option(help: ArgumentHelp("Exit when the process with this pid is no longer our parent.", visibility: .hidden))
     var parentPid: Int32?
 
@@ -48,6 +50,7 @@ struct NodeOptions: ParsableArguments {
         }
         if let ms = heartbeatIntervalMs { settings.heartbeatInterval = .milliseconds(ms) }
         if let ms = heartbeatTimeoutMs { settings.heartbeatTimeout = .milliseconds(ms) }
+        settings.tls = tls.nodeTLS
         return settings
     }
 
