@@ -126,7 +126,8 @@ public enum HandshakeFuzz {
                     precondition(peer == bob && labels == ["side": "a"], "the initiator accepted an impostor: \(peer)")
                     established = true
                 case .refused:
-                    fatalError("the genuine acceptor never refuses")
+                    // Only an injected `rejected` frame can say so: the genuine acceptor admits.
+                    precondition(tampered, "the initiator was refused by the genuine acceptor")
                 case .admit:
                     fatalError("an initiator never admits")
                 case .fail:
