@@ -3,16 +3,17 @@ import ClusterNode
 import Foundation
 import Logging
 
-/// The flags every command that starts a node shares.
+/// The flags every command that starts a node shares. Each flag overrides the same setting of
+/// a configuration file (``NodeConfigurationFile``, `processhub node --config`).
 struct NodeOptions: ParsableArguments {
-    @Option(help: "The node's name.")
-    var name: String = "node"
+    @Option(help: "The node's name (default: node).")
+    var name: String?
 
-    @Option(help: "The host to listen on and advertise.")
-    var host: String = "127.0.0.1"
+    @Option(help: "The host to listen on and advertise (default: 127.0.0.1).")
+    var host: String?
 
-    @Option(help: "The port to listen on (0 = any free port).")
-    var port: Int = 0
+    @Option(help: "The port to listen on; 0 = any free port (default: 0).")
+    var port: Int?
 
     @Option(help: "The cluster secret (prefer --secret-file or PROCESSHUB_SECRET).")
     var secret: String?
@@ -29,8 +30,8 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Heartbeat timeout in milliseconds.")
     var heartbeatTimeoutMs: Int?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
+    var logLevel: String?
 
     @OptionGroup(title: "TLS") var tls: TLSOptions
 
@@ -42,33 +43,51 @@ struct NodeOptions: ParsableArguments {
         exitWhenOrphaned(parentPid)
     }
 
-    func settings() throws -> ClusterNodeSettings {
-        var settings = ClusterNodeSettings(name: name, host: host, port: port, secret: ClusterSecret(try secretText()))
-        settings.seeds = try seeds.map { text in
+    /// The node's settings: each flag given, else the file's value, else the default.
+    func settings(file: NodeConfigurationFile? = nil) throws -> ClusterNodeSettings {
+        let secret = try clusterSecret(
+            secret: self.secret ?? (secretFile == nil ? file?.secret : nil), secretFile: secretFile ?? file?.secretFile)
+        var settings = ClusterNodeSettings(
+            name: name ?? file?.name ?? "node", host: host ?? file?.host ?? "127.0.0.1", port: port ?? file?.port ?? 0,
+            secret: secret)
+        let seedTexts = seeds.isEmpty ? file?.seeds ?? [] : seeds
+        settings.seeds = try seedTexts.map { text in
             guard let address = NodeAddress(text) else { throw ValidationError("invalid seed address \(text)") }
             return address
         }
-        if let ms = heartbeatIntervalMs { settings.heartbeatInterval = .milliseconds(ms) }
-        if let ms = heartbeatTimeoutMs { settings.heartbeatTimeout = .milliseconds(ms) }
+        if let ms = heartbeatIntervalMs ?? file?.heartbeatIntervalMs { settings.heartbeatInterval = .milliseconds(ms) }
+        if let ms = heartbeatTimeoutMs ?? file?.heartbeatTimeoutMs { settings.heartbeatTimeout = .milliseconds(ms) }
         settings.tls = tls.nodeTLS
         return settings
     }
 
-    func logger(label: String) -> Logger {
-        var logger = Logger(label: label)
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        return logger
+    func logger(label: String, file: NodeConfigurationFile? = nil) -> Logger {
+        makeLogger(label: label, level: logLevel ?? file?.logLevel, default: .info)
     }
+}
 
-    private func secretText() throws -> String {
-        if let secret { return secret }
-        if let secretFile {
-            let text = try String(contentsOfFile: secretFile, encoding: .utf8)
-            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+/// A logger at the level named `level` (`fallback` when absent or unknown).
+func makeLogger(label: String, level: String?, default fallback: Logger.Level) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = level.flatMap(Logger.Level.init(rawValue:)) ?? fallback
+    return logger
+}
+
+/// The cluster secret: `secret`, else the trimmed content of `secretFile`, else
+/// `$PROCESSHUB_SECRET`.
+func clusterSecret(secret: String?, secretFile: String?) throws -> ClusterSecret {
+    if let secret { return ClusterSecret(secret) }
+    if let secretFile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: secretFile, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read the secret file \(secretFile): \(error.localizedDescription)")
         }
-        if let secret = ProcessInfo.processInfo.environment["PROCESSHUB_SECRET"] { return secret }
-        throw ValidationError("a cluster secret is required: --secret-file, --secret or PROCESSHUB_SECRET")
+        return ClusterSecret(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
+    if let secret = ProcessInfo.processInfo.environment["PROCESSHUB_SECRET"] { return ClusterSecret(secret) }
+    throw ValidationError("a cluster secret is required: --secret-file, --secret or PROCESSHUB_SECRET")
 }
 
 /// Exits this process (status 3) once `parentPid` is no longer its parent: processes started by

@@ -5,7 +5,10 @@ struct ProcessHubCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "processhub",
         abstract: "Run and measure swift-process-hub cluster nodes.",
-        subcommands: [DemoCommand.self, NodeCommand.self, BenchCommand.self, BenchNodeCommand.self]
+        subcommands: [
+            DemoCommand.self, NodeCommand.self, StatusCommand.self, StartChildrenCommand.self, StopChildrenCommand.self,
+            BenchCommand.self, BenchNodeCommand.self,
+        ]
     )
 }
 

@@ -42,6 +42,9 @@ struct HubMessageCodingTests {
         let request = try roundTrip(StartRequest(originator: other, signature: 42, children: children, isForwarded: true))
         #expect(request.originator == other && request.signature == 42 && request.isForwarded)
         #expect(request.children == children)
+        #expect(!request.isRecovery)
+        let recovery = try roundTrip(StartRequest(originator: other, signature: 1, children: children, isForwarded: true, isRecovery: true))
+        #expect(recovery.isRecovery && recovery.isForwarded)
 
         let outcomes = [
             ChildStartOutcome(childID: "c1", node: node, actorID: ActorID(node: node, serial: 2000), error: nil),

@@ -36,6 +36,28 @@ struct HubTopologyTests {
         }
     }
 
+    @Test func aJoinAnnouncesTheChildrenEachNodeWillMove() async throws {
+        let hubs = try await LocalHubCluster.start(nodes: 3, configuration: testConfiguration())
+        defer { Task { await hubs.shutdown() } }
+        let announced = Mutex<[ChildrenRedistributionEvent]>([])
+        try hubs.hubs[0].hooks.register(.preChildrenRedistribution, id: "record") { event in
+            announced.withLock { $0.append(event) }
+        }
+        let result = try await hubs.hubs[0].startChildren(try counters(300)).result()
+        try await hubs.waitForIdenticalRegistries(count: 300)
+        let (node4, hub4) = try await hubs.addNode(name: "n4")
+        defer { Task { await hub4.stop(); await node4.shutdown() } }
+        let placement = ConsistentHashing().belongsTo(result.ids, replicationFactor: 1, nodes: hub4.nodes(includeLocal: true))
+        let leavingNode1 = Set(result.started.filter { $0.locations.map(\.node) == [hubs.hubs[0].node.id] }.map(\.id))
+            .filter { placement[$0] == [node4.id] }
+        #expect(!leavingNode1.isEmpty)
+        try await waitUntil(timeout: .seconds(30), "the announcement") { !announced.withLock { $0.isEmpty } }
+        let events = announced.withLock { $0 }
+        #expect(events.count == 1)
+        #expect(events.first?.kind == .nodeJoin && events.first?.node == node4.id)
+        #expect(Set(events.first?.children ?? []) == leavingNode1)
+    }
+
     @Test func aGracefulHubStopHandsItsChildrenToTheSurvivorsAtOnce() async throws {
         var configuration = testConfiguration()
         configuration.clusterEventDebounce = .zero

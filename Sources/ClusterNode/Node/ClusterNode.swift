@@ -36,6 +36,7 @@ public final class ClusterNode: Sendable {
     /// and keep the default `group`: a task awaiting a reply then resumes on the thread that read
     /// it instead of waking another thread.
     /// - Parameters:
+    ///   - settings: the node's name, address, secret, seeds and timings.
     ///   - group: the event loops to use; by default NIO's shared `MultiThreadedEventLoopGroup.singleton`.
     ///     The node never shuts the group down.
     ///   - logger: where the node logs; `node` metadata is added.
@@ -70,7 +71,7 @@ public final class ClusterNode: Sendable {
     ///
     /// Actors created before keep working: ids of the local-only life still name this node here,
     /// and other nodes reach the same actors under the new node id (``ClusterSystem/currentID(of:)``).
-    /// A hub on this node follows with ``ProcessHub/promote()``.
+    /// A hub on this node follows with `ProcessHub.promote()`.
     ///
     /// Throws ``ClusterError/Code/invalidSettings`` when the node already listens, or the bind error.
     public func promote(host: String = "127.0.0.1", port: Int = 0, seeds: [NodeAddress] = []) async throws {

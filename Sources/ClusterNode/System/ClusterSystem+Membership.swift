@@ -38,6 +38,7 @@ extension ClusterSystem {
                 if case .terminated = subscriber.yield(event) { state.subscribers[id] = nil }
             }
         }
+        if !events.isEmpty { metrics.peers.record(state.membership.members.count) }
     }
 
     // MARK: Starting

@@ -43,6 +43,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     let kinds = ActorKindRegistry()
     let state: Mutex<State>
     let nextLinkID = Atomic<UInt64>(1)
+    let metrics: NodeMetrics
 
     /// A local actor as the system holds it, with the state of its inbound-call gate.
     struct ActorEntry {
@@ -94,6 +95,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         self.tls = tls
         self.group = group
         self.logger = logger
+        self.metrics = NodeMetrics(node: "\(nodeID.name)@\(nodeID.host):\(nodeID.port)")
         self.state = Mutex(State(
             membership: Membership(local: nodeID, seeds: settings.seeds, forgetAfter: settings.forgetDownPeerAfter)))
         registerErrorType(ClusterError.self)
@@ -273,7 +275,9 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         let message = CallMessage(
             callID: 0, targetIncarnation: id.node.incarnation, target: id.localRef, method: target.identifier,
             genericSubstitutions: invocation.genericSubstitutions, arguments: invocation.arguments)
+        let started = metrics.callStarted()
         let outcome = try await link.call(message, timeout: Self.callTimeoutOverride ?? settings.callTimeout)
+        metrics.callEnded(startedAt: started)
         switch outcome {
         case .value, .void:
             return outcome

@@ -19,7 +19,7 @@ public struct ChildSpec: Sendable, Codable, Hashable {
     public var id: ChildID
     /// The registered kind that creates it.
     public var kind: HubKind
-    /// The kind's arguments, encoded with ``BinaryEncoder``.
+    /// The kind's arguments, encoded with `BinaryEncoder`.
     public var encodedArguments: [UInt8]
     /// What happens when the child's `run()` ends.
     public var restart: RestartType

@@ -86,6 +86,9 @@ public struct HubConfiguration: Sendable {
         if maxRestarts < 0 { throw fail("maxRestarts must not be negative") }
         if maxRestartsPeriod <= .zero { throw fail("maxRestartsPeriod must be positive") }
         if synchronization.syncInterval <= .zero { throw fail("the sync interval must be positive") }
+        if let gossip = synchronization as? Gossip, gossip.recipients < 1 {
+            throw fail("Gossip needs at least one recipient")
+        }
         try validateStrategies()
         let ids = childSpecs.map(\.id)
         if Set(ids).count != ids.count { throw fail("childSpecs contains duplicate ids") }
@@ -100,6 +103,7 @@ extension HubConfiguration {
     func validateStrategies() throws(HubError) {
         func fail(_ message: String) -> HubError { HubError(.invalidConfiguration, message) }
         try validateDistribution()
+        try partitionTolerance.validate(configuration: self)
         if let replication = redundancy as? Replication, case .count(let count) = replication.factor, count < 1 {
             throw fail("the replication factor must be at least 1")
         }

@@ -79,6 +79,8 @@ public struct ChildError: Error, Sendable, Hashable, Codable, CustomStringConver
         case notFound
         /// The target hub is partitioned.
         case partitioned
+        /// A restart of a lost node's child reached a node that stopped it on purpose meanwhile.
+        case stopped
     }
 
     /// What kind of failure this is.

@@ -37,7 +37,7 @@ extension HubCore {
     func status() async -> HubNodeStatus {
         HubNodeStatus(
             node: localNode, members: hubNodes, registryCount: registry.count,
-            localCount: await supervisor.runningCount, isLocked: isLocked, isPartitioned: false,
+            localCount: await supervisor.runningCount, isLocked: isLocked, isPartitioned: isPartitioned,
             handoversApplied: state.withLock { $0.handoversApplied })
     }
 }

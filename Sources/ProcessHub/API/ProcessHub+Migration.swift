@@ -25,7 +25,7 @@ extension ProcessHub {
     ///
     /// Throws ``HubError/Code/noTargetNodes`` when no other node runs the hub,
     /// ``HubError/Code/draining`` when it already drains, ``HubError/Code/locked`` while topology
-    /// work is pending, ``HubError/Code/hubStopped`` after ``stop()``.
+    /// work is pending, ``HubError/Code/hubStopped`` after ``stop(movingChildren:)``.
     public func drain(timeout: Duration = .seconds(60)) async throws(HubError) -> DrainResult {
         try await core.drain(timeout: timeout)
     }

@@ -1,8 +1,8 @@
 import ClusterNode
 
 extension ProcessHub {
-    /// Makes a hub started on a local-only node (``ClusterNodeSettings/localOnly(name:secret:)``)
-    /// part of the cluster once its node was promoted (``ClusterNode/promote(host:port:seeds:)``):
+    /// Makes a hub started on a local-only node (`ClusterNodeSettings.localOnly(name:secret:)`)
+    /// part of the cluster once its node was promoted (`ClusterNode.promote(host:port:seeds:)`):
     /// ProcessHub's `promote_to_node`.
     ///
     /// The hub already follows the promotion on its own: every registry row that named the
@@ -19,7 +19,7 @@ extension ProcessHub {
     /// ```
     ///
     /// Throws ``HubError/Code/notAlive`` while the node is still local-only, and
-    /// ``HubError/Code/hubStopped`` after ``stop()``.
+    /// ``HubError/Code/hubStopped`` after ``stop(movingChildren:)``.
     public func promote() async throws(HubError) {
         try await core.promote()
     }

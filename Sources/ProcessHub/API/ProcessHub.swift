@@ -37,6 +37,7 @@ public final class ProcessHub: Sendable {
         try await core.start()
         core.followPromotion()
         for peer in node.members { await core.announce(to: peer) }
+        await core.confirmStartupQuorum()
         let hub = ProcessHub(core: core)
         if !configuration.childSpecs.isEmpty {
             let specs = configuration.childSpecs.filter { !core.registry.contains($0.id) }
@@ -84,6 +85,7 @@ public final class ProcessHub: Sendable {
     /// ``ChildError/Code/notFound`` in the awaited result.
     public func stopChildren(_ ids: [ChildID], options: StopOptions = .init()) throws(HubError) -> StopOperation {
         if core.isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        try core.refuseIfPartitioned()
         return StopOperation(task: core.stopChildren(ids, options: options))
     }
 
@@ -168,9 +170,10 @@ public final class ProcessHub: Sendable {
     /// Whether topology work (joins, leaves, redistribution) is pending.
     public var isLocked: Bool { core.isLocked }
 
-    /// Whether the partition-tolerance strategy has stopped this hub's children. Always `false`
-    /// with ``Divergence``.
-    public var isPartitioned: Bool { false }
+    /// Whether the partition-tolerance strategy has stopped this hub's children: it lost its
+    /// quorum, and starts and stops throw ``HubError/Code/partitioned`` until quorum returns.
+    /// Always `false` with ``Divergence``.
+    public var isPartitioned: Bool { core.isPartitioned }
 }
 
 /// A start in flight. Awaiting it is optional.

@@ -133,6 +133,7 @@ extension StartRequest {
             try container.encode(state)
         }
         try container.encode(holdsCalls)
+        try container.encode(isRecovery)
     }
 
     init(from decoder: any Decoder) throws {
@@ -154,6 +155,7 @@ extension StartRequest {
             handoverStates[try container.decode(String.self)] = try container.decode([UInt8].self)
         }
         holdsCalls = try container.decode(Bool.self)
+        isRecovery = try container.decode(Bool.self)
     }
 }
 
@@ -191,7 +193,7 @@ extension StartReply {
 
 extension RegistryUpdate {
     private enum Tag: UInt8 {
-        case registered, unregistered, actorUpdated, snapshotComplete
+        case registered, unregistered, actorUpdated, snapshotComplete, snapshotBegins
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -221,6 +223,9 @@ extension RegistryUpdate {
         case .snapshotComplete(let ids):
             try container.encode(Tag.snapshotComplete.rawValue)
             try container.encodeIDs(ids)
+        case .snapshotBegins(let seq):
+            try container.encode(Tag.snapshotBegins.rawValue)
+            try container.encode(seq)
         }
     }
 
@@ -250,6 +255,8 @@ extension RegistryUpdate {
             self = .actorUpdated(try container.decode(String.self), try container.decode(ActorID.self))
         case .snapshotComplete:
             self = .snapshotComplete(try container.decodeIDs())
+        case .snapshotBegins:
+            self = .snapshotBegins(try container.decode(UInt64.self))
         }
     }
 }

@@ -10,10 +10,14 @@ extension HubCore {
     /// moves go through the consent gate (unless `askConsent` is off) and the migration strategy,
     /// then missing replicas are started and surplus instances stopped. Returns the moves made.
     @discardableResult
-    func redistribute(_ children: [ChildID]? = nil, askConsent: Bool = true) async -> [ChildMove] {
+    func redistribute(_ children: [ChildID]? = nil, askConsent: Bool = true, cause: RedistributionEvent? = nil) async -> [ChildMove] {
         let plan = redistributionPlan(for: children ?? registry.localProcessList(on: localNode).map(\.0))
+        if let cause { await announce(plan, cause: cause) }
         let moves = askConsent ? await consented(plan.moves) : plan.moves
-        if !moves.isEmpty { await configuration.migration.migrate(moves, using: HubMover(core: self)) }
+        if !moves.isEmpty {
+            metrics.migrations.increment(by: moves.count)
+            await HubTracing.migrate(hub: hubID, moves: moves) { await configuration.migration.migrate(moves, using: HubMover(core: self)) }
+        }
         let replicaStarts = configuration.migration.startsOwnedChildren ? [:] : plan.replicaStarts
         await withTaskGroup(of: Void.self) { group in
             for (node, share) in replicaStarts {
@@ -26,14 +30,25 @@ extension HubCore {
         return moves
     }
 
+    /// `pre_children_redistribution`: the local children a join or leave affects (moved, given a
+    /// new replica, or stopped here), once per node that caused it.
+    private func announce(_ plan: RedistributionPlan, cause: RedistributionEvent) async {
+        let affected = plan.moves.map(\.data.childID) + plan.replicaStarts.values.flatMap { $0.map(\.childID) } + plan.surplus
+        guard !affected.isEmpty else { return }
+        let children = Array(Set(affected)).sorted()
+        for node in cause.nodes {
+            await hooks.dispatch(.preChildrenRedistribution, ChildrenRedistributionEvent(children: children, kind: cause.kind, node: node))
+        }
+    }
+
     /// ``Autonomous`` migration: starts the registered children this node owns that do not run
     /// here (after a topology change, and whenever a peer's snapshot completes).
     func startOwnedChildren() async {
-        guard configuration.migration.startsOwnedChildren, !isStopped, !isDraining else { return }
+        guard configuration.migration.startsOwnedChildren, !isStopped, !isDraining, !isPartitioned else { return }
         let ids = registry.allIDs()
         let placement = self.placement(of: ids, on: hubNodes)
         var owned: [ChildStartData] = []
-        for id in ids where placement[id]?.contains(localNode) == true {
+        for id in ids where placement[id]?.contains(localNode) == true && !stops.wasRecentlyStopped(id) {
             guard await !supervisor.isRunning(id), let info = registry.child(id) else { continue }
             owned.append(ChildStartData(childID: id, spec: info.spec, nodes: placement[id] ?? [], metadata: info.metadata))
         }
@@ -41,7 +56,8 @@ extension HubCore {
     }
 
     func redistributionPlan(for ids: [ChildID]) -> RedistributionPlan {
-        let infos = ids.compactMap { registry.child($0) }
+        // A child stopped on purpose that still runs here is being stopped: not moved.
+        let infos = ids.filter { !stops.wasRecentlyStopped($0) }.compactMap { registry.child($0) }
         guard !infos.isEmpty else { return RedistributionPlan() }
         let nodes = hubNodes
         return RedistributionPlan(
@@ -71,6 +87,7 @@ extension HubCore {
             do {
                 try await hooks.applyState(state)
                 self.state.withLock { $0.handoversApplied += 1 }
+                metrics.handovers.increment()
             } catch {
                 logger.warning("handed-over state does not decode: \(error)", metadata: ["child": "\(id)"])
             }
@@ -230,6 +247,7 @@ extension HubCore {
     /// Drains this node (``ProcessHub/drain(timeout:)``).
     func drain(timeout: Duration) async throws(HubError) -> DrainResult {
         if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        try refuseIfPartitioned()
         if peers.isEmpty { throw HubError(.noTargetNodes, "no other hub node to drain to") }
         if state.withLock({ $0.isDraining }) { throw HubError(.draining, "hub \(hubID) is already draining") }
         if isLocked { throw HubError(.locked, "topology work is pending") }

@@ -8,6 +8,7 @@ extension HubCore {
     /// Validates, places and dispatches a batch; the returned task finishes with the result.
     func startChildren(_ specs: [ChildSpec], options: StartOptions) throws(HubError) -> Task<StartResult, Never> {
         if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        try refuseIfPartitioned()
         if specs.isEmpty { throw HubError(.noChildren, "no children to start") }
         var seen = Set<ChildID>(minimumCapacity: specs.count)
         let duplicates = specs.map(\.id).filter { !seen.insert($0).inserted }
@@ -24,9 +25,11 @@ extension HubCore {
         }
         let nodes = hubNodes
         return Task(executorPreference: OffLoopExecutor.shared) {
-            let children = await self.place(specs, on: nodes, options: options)
-            let signature = self.configuration.distribution.signature(of: nodes)
-            return await self.dispatchStart(children, signature: signature, options: options)
+            await HubTracing.startChildren(hub: self.hubID, count: specs.count, nodes: nodes) {
+                let children = await self.place(specs, on: nodes, options: options)
+                let signature = self.configuration.distribution.signature(of: nodes)
+                return await self.dispatchStart(children, signature: signature, options: options)
+            }
         }
     }
 
@@ -121,11 +124,22 @@ extension HubCore {
     /// Starts this node's share of a request; children another node should host are forwarded
     /// there and their outcomes included.
     func handleStart(_ request: StartRequest) async -> [ChildStartOutcome] {
+        if let refused = refuseStart(request) { return refused }
         await hooks.dispatch(
             .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
         configuration.distribution.received(request.children)
-        let (mine, forwards) = splitByPlacement(request)
-        var outcomes = await startLocally(
+        var (mine, forwards) = splitByPlacement(request)
+        var outcomes: [ChildStartOutcome] = []
+        if request.isRecovery {
+            let stale = mine.filter { stops.wasRecentlyStopped($0.childID) }
+            mine.removeAll { stops.wasRecentlyStopped($0.childID) }
+            outcomes += stale.map {
+                ChildStartOutcome(childID: $0.childID, node: localNode, actorID: nil, error: ChildError(.stopped, "\($0.childID) was stopped on purpose here"))
+            }
+        } else {
+            stops.started(mine.map(\.childID))
+        }
+        outcomes += await startLocally(
             mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls)
         if !forwards.isEmpty {
             await hooks.dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards.mapValues { $0.map(\.childID) }))
@@ -204,6 +218,7 @@ extension HubCore {
         }
         await hooks.dispatch(.postChildrenStart, ChildrenStartedEvent(children: started))
         if !entries.isEmpty {
+            metrics.started.increment(by: entries.count)
             await fireHooks(for: registry.register(entries))
             await propagate(.registered(entries), confirmTo: author)
         }

@@ -53,6 +53,7 @@ extension HubCore {
     // MARK: Hosting node
 
     func handleStop(_ request: StopRequest) async -> [ChildStopOutcome] {
+        if let refused = refuseStop(request) { return refused }
         var outcomes: [ChildStopOutcome] = []
         var stopped: [ChildID] = []
         for id in request.childIDs {
@@ -63,6 +64,7 @@ extension HubCore {
                 outcomes.append(ChildStopOutcome(childID: id, node: localNode, error: ChildError(.notFound, "\(id) does not run on \(localNode)")))
             }
         }
+        stops.recordStops(stopped)
         await withdrawLocal(stopped)
         return outcomes
     }
@@ -70,6 +72,7 @@ extension HubCore {
     /// Removes this node's slots of `ids` from the registry and tells the peers.
     func withdrawLocal(_ ids: [ChildID]) async {
         guard !ids.isEmpty else { return }
+        metrics.stopped.increment(by: ids.count)
         forgetLocal(ids)
         await fireHooks(for: registry.unregister(ids, on: localNode))
         await propagate(.unregistered(ids))
@@ -79,6 +82,7 @@ extension HubCore {
 
     /// A restart gave a child a new actor id: every node must learn it.
     func childRestarted(_ id: ChildID, actorID: ActorID) async {
+        metrics.restarted.increment()
         guard registry.updateActorID(of: id, on: localNode, to: actorID) else { return }
         await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: localNode, actorID: actorID))
         await propagate(.actorUpdated(id, actorID))
@@ -86,6 +90,7 @@ extension HubCore {
 
     /// A child ended for good here: it leaves the registry cluster-wide.
     func childGone(_ id: ChildID, reason: ChildStopReason) async {
+        stops.recordStops([id])
         await withdrawLocal([id])
     }
 }

@@ -24,13 +24,13 @@ extension HubCore {
         do {
             let endpoint = try self.endpoint(of: peer)
             let theirs = try await ClusterSystem.withCallTimeout(configuration.crossNodeRequestTimeout) {
-                try await endpoint.announce(HubAnnouncement(node: self.localNode))
+                try await endpoint.announce(HubAnnouncement(node: self.localNode, stoppedWhileAway: self.stops.missed(by: peer)))
             }
             _ = received(theirs)
         } catch let error as ClusterError where error.code == .unknownActor {
-            logger.trace("\(peer) does not run hub \(hubID)")
+            logger.trace("peer does not run this hub", metadata: ["peer": "\(peer)"])
         } catch {
-            logger.debug("announcing hub \(hubID) to \(peer) failed: \(error)")
+            logger.debug("announcing the hub failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }
 
@@ -46,11 +46,19 @@ extension HubCore {
     /// our slots; answer with who we are.
     func received(_ announcement: HubAnnouncement) -> HubAnnouncement {
         let peer = announcement.node
-        if !announcement.isDraining && peer != localNode && system.members.contains(peer) && admitPeer(peer) {
+        // What the peer stopped while this node was away is applied before the peer counts as a
+        // member again, so neither the join's redistribution nor a lost-node restart revives it.
+        applyStopsMadeWhileAway(announcement.stoppedWhileAway ?? [])
+        let missed = stops.missed(by: peer)
+        if !announcement.isDraining && peer != localNode && system.members.contains(peer), let replaced = admitPeer(peer) {
+            stops.peerReturned(peer)
+            // An older incarnation replaced here (its down event may come later, or never) leaves
+            // in the same batch, so its children are restarted, not just purged.
+            for old in replaced { enqueue(.left(old)) }
             enqueue(.joined(peer))
             Task(executorPreference: OffLoopExecutor.shared) { await self.pushSnapshot(to: [peer]) }
         }
-        return HubAnnouncement(node: localNode, isDraining: isDraining)
+        return HubAnnouncement(node: localNode, isDraining: isDraining, stoppedWhileAway: missed)
     }
 
     /// A peer's hub stopped while its node stays up.
@@ -64,16 +72,20 @@ extension HubCore {
     // placements count it from the first moment; the hooks and the redistribution it causes run
     // in the debounced batch.
 
-    /// Makes `peer` a member (replacing an older incarnation of its endpoint); returns whether it is new.
-    private func admitPeer(_ peer: NodeID) -> Bool {
-        state.withLock { state in
+    /// Makes `peer` a member, replacing older incarnations of its endpoint; returns those it
+    /// replaced, or `nil` when `peer` is not new.
+    private func admitPeer(_ peer: NodeID) -> [NodeID]? {
+        let replaced = state.withLock { state -> [NodeID]? in
             guard !state.isStopped, !state.isDraining, !state.peers.contains(peer), !state.drainingPeers.contains(peer) else {
-                return false
+                return nil
             }
-            state.peers = state.peers.filter { !$0.sameEndpoint(as: peer) }
+            let older = state.peers.filter { $0.sameEndpoint(as: peer) }
+            state.peers.subtract(older)
             state.peers.insert(peer)
-            return true
+            return Array(older)
         }
+        for old in replaced ?? [] { releasePeer(old) }
+        return replaced
     }
 
     /// Removes `peer` from the members; returns whether it was one.
@@ -82,8 +94,17 @@ extension HubCore {
             let wasPeer = state.peers.remove(peer) != nil
             return state.drainingPeers.remove(peer) != nil || wasPeer
         }
-        if wasMember { dropOutbox(of: peer) }
+        if wasMember {
+            releasePeer(peer)
+            stops.peerLeft(peer)
+        }
         return wasMember
+    }
+
+    /// Lets go of what this node keeps per peer (its outbox, its gossip bookkeeping).
+    private func releasePeer(_ peer: NodeID) {
+        dropOutbox(of: peer)
+        gossip?.forget(peer)
     }
 
     // MARK: Batching
@@ -164,9 +185,10 @@ extension HubCore {
             await fireHooks(for: registry.purgeStaleIncarnations(of: node))
             logger.info("hub node joined", metadata: ["peer": "\(node)"])
         }
+        await quorumAfterJoining(nodes)
         let event = RedistributionEvent(kind: .nodeJoin, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
-        let moves = await redistribute()
+        let moves = await redistribute(cause: event)
         await signalRoleChanges()
         if !moves.isEmpty {
             await hooks.dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: nodes, childIDs: moves.map(\.data.childID)))
@@ -190,10 +212,13 @@ extension HubCore {
         let event = RedistributionEvent(kind: .nodeLeave, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
         // Children with a surviving instance are the redistribution pass's (missing replicas);
-        // those left with none are restarted by the survivors that now own them.
-        await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
-        await redistribute()
-        await signalRoleChanges()
+        // those left with none are restarted by the survivors that now own them — unless this
+        // node just lost its quorum (then nothing runs here until it returns).
+        if await !quorumAfterLeaving(nodes, orphans: orphans) {
+            await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
+            await redistribute(cause: event)
+            await signalRoleChanges()
+        }
         await hooks.dispatch(.postRedistribution, event)
         for node in nodes { await hooks.dispatch(.postNodeLeave, NodeEvent(node: node)) }
     }
@@ -203,14 +228,14 @@ extension HubCore {
     /// A child whose new placement is a node that joined in the same batch (a node restarted on
     /// the same endpoint takes its old ring positions) is unknown to that node, so one survivor —
     /// the smallest node that was already a member — sends it there.
-    private func restartOrphans(_ orphans: [ChildID: ChildInfo], newcomers: Set<NodeID>) async {
+    func restartOrphans(_ orphans: [ChildID: ChildInfo], newcomers: Set<NodeID>) async {
         guard !orphans.isEmpty else { return }
         let nodes = hubNodes
         let placement = self.placement(of: Array(orphans.keys), on: nodes)
         let initiatesForNewcomers = nodes.filter { !newcomers.contains($0) }.min() == localNode
         var mine: [ChildStartData] = []
         var forNewcomers: [NodeID: [ChildStartData]] = [:]
-        for (id, info) in orphans {
+        for (id, info) in orphans where !stops.wasRecentlyStopped(id) {
             guard let targets = placement[id] else { continue }
             let data = ChildStartData(childID: id, spec: info.spec, nodes: targets, metadata: info.metadata)
             if targets.contains(localNode) {
@@ -224,41 +249,8 @@ extension HubCore {
             _ = await startLocally(mine, authoredBy: localNode)
         }
         for (newcomer, children) in forNewcomers {
-            let request = StartRequest(originator: localNode, signature: signature, children: children, isForwarded: true)
+            let request = StartRequest(originator: localNode, signature: signature, children: children, isForwarded: true, isRecovery: true)
             _ = await sendStart(request, to: newcomer, timeout: configuration.migrationTimeout)
-        }
-    }
-
-    // MARK: Sync
-
-    /// PubSub round: every peer gets this node's slots and replaces its copy of them.
-    func syncRound() async {
-        await pushSnapshot(to: peers)
-    }
-
-    /// Sends `peers` this node's slots: chunks merged as registrations, then the complete id list
-    /// so they withdraw the slots that are gone (SPEC's append_data + detach_data).
-    func pushSnapshot(to peers: [NodeID]) async {
-        await send([.snapshot], to: peers)
-    }
-
-    func apply(_ update: RegistryUpdate, from peer: NodeID) async {
-        // Only members speak, and only for their own slots: a late message from a node that
-        // already left must not resurrect its children.
-        guard isMember(peer), peer != localNode else { return }
-        switch update {
-        case .registered(let entries):
-            await fireHooks(for: registry.register(entries.filter { $0.actorID.node == peer }))
-        case .unregistered(let ids):
-            await fireHooks(for: registry.unregister(ids, on: peer))
-        case .actorUpdated(let id, let actorID):
-            guard actorID.node == peer, registry.updateActorID(of: id, on: peer, to: actorID) else { return }
-            await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: peer, actorID: actorID))
-        case .snapshotComplete(let ids):
-            let hosted = Set(ids)
-            let gone = registry.ids(hostedOn: peer).filter { !hosted.contains($0) }
-            await fireHooks(for: registry.unregister(gone, on: peer))
-            await startOwnedChildren()
         }
     }
 }

@@ -15,12 +15,19 @@ final class HubCore: Sendable {
     let hooks: HookRegistry
     let supervisor: ChildSupervisor
     let logger: Logger
+    let metrics: HubMetrics
     /// What the strategies use to reach this hub (``DistributionStrategy/attach(to:)``).
     let strategyHost: StrategyHost
     let topology = TopologySerializer()
+    /// Whether quorum is lost, and what to restart when it returns (``HubCore+Partition``).
+    let partition = PartitionState()
+    /// Children stopped on purpose: told to peers that were away, not brought back meanwhile.
+    let stops = StopLedger()
     private let endpoint = Mutex<HubEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>
+    /// Gossip bookkeeping; `nil` under PubSub.
+    let gossip: GossipLedger?
 
     struct State {
         /// Hub members other than this node.
@@ -67,9 +74,13 @@ final class HubCore: Sendable {
         self.node = node
         self.hooks = configuration.hooks.copy()
         self.registry = ChildRegistry(localNode: node.id)
-        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger)
+        self.metrics = HubMetrics(hub: configuration.hubID, node: node.id)
+        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
         self.logger = logger
         self.state = Mutex(State())
+        self.gossip = (configuration.synchronization as? Gossip).map {
+            GossipLedger(local: node.id, recipients: $0.recipients, memory: $0.syncInterval)
+        }
     }
 
     // MARK: Lifecycle
@@ -178,25 +189,9 @@ final class HubCore: Sendable {
                         let endpoint = try self.endpoint(of: peer)
                         try await ClusterSystem.withCallTimeout(timeout) { try await body(endpoint) }
                     } catch {
-                        self.logger.debug("hub message to \(peer) failed: \(error)")
+                        self.logger.debug("hub message failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
                     }
                 }
-            }
-        }
-    }
-
-    /// Pushes a registry change of this node's own slots to every peer (PubSub), in chunks,
-    /// through each peer's ordered outbox; returns once queued.
-    ///
-    /// With `confirmTo`, waits until that peer has been sent the change: the originator of a start
-    /// then knows the children it asked for as soon as it has its result.
-    func propagate(_ update: RegistryUpdate, confirmTo waiting: NodeID? = nil) async {
-        let items = update.chunked().map(PeerOutbox.Item.update)
-        for peer in peers {
-            if peer == waiting {
-                await outbox(for: peer).enqueueAndWait(items)
-            } else {
-                await outbox(for: peer).enqueue(items)
             }
         }
     }
@@ -206,22 +201,22 @@ final class HubCore: Sendable {
         for peer in peers { await outbox(for: peer).enqueue(items) }
     }
 
-    /// This node's slots as a snapshot push: chunks merged as registrations, then the complete
-    /// id list so the receiver withdraws the slots that are gone (append_data + detach_data).
-    func snapshotUpdates() -> [RegistryUpdate] {
-        let entries = registry.entries(ownedBy: localNode)
-        let chunks = entries.chunked(MessageChunking.entries).map { RegistryUpdate.registered(Array($0)) }
-        return chunks + [.snapshotComplete(entries.map(\.spec.id))]
-    }
-
-    private func outbox(for peer: NodeID) -> PeerOutbox {
+    func outbox(for peer: NodeID) -> PeerOutbox {
         outboxes.withLock { outboxes in
             if let outbox = outboxes[peer] { return outbox }
             let from = localNode
             let outbox = PeerOutbox(
-                deliver: { [weak self] update in
-                    await self?.forEachPeer([peer]) { try await $0.update(update, from: from) }
+                deliver: { [weak self, metrics] delivery, queuedAt in
+                    await self?.forEachPeer([peer]) { endpoint in
+                        switch delivery {
+                        case .update(let update):
+                            try await endpoint.update(update, from: from)
+                            metrics.pushApplied(update, queuedAt: queuedAt)
+                        case .gossip(let change): try await endpoint.gossip(change)
+                        }
+                    }
                 },
+                stamp: metrics.pushQueued,
                 snapshot: { [weak self] in self?.snapshotUpdates() ?? [] })
             outboxes[peer] = outbox
             return outbox
@@ -236,6 +231,7 @@ final class HubCore: Sendable {
     // MARK: Registry changes → hooks
 
     func fireHooks(for changes: [RegistryChange]) async {
+        metrics.registrySize.record(registry.count)
         for change in changes {
             switch change {
             case .registered(let id, let location):

@@ -24,7 +24,7 @@ distributed actor HubEndpoint {
         try resolve(id: ActorID(node: node, wellKnownName: wellKnownName(of: hubID)), using: system)
     }
 
-    private func running() throws -> HubCore {
+    func running() throws -> HubCore {
         guard let core, !core.isStopped else { throw ClusterError(.unknownActor, "the hub is stopped") }
         return core
     }
@@ -46,6 +46,34 @@ distributed actor HubEndpoint {
     distributed func update(_ update: RegistryUpdate, from node: NodeID) async throws {
         let core = try running()
         await onHubWorkExecutor { await core.apply(update, from: node) }
+    }
+
+    /// A registry change travelling by gossip (``Gossip``).
+    distributed func gossip(_ change: GossipChange) async throws {
+        let core = try running()
+        await onHubWorkExecutor { await core.receiveGossip(change) }
+    }
+
+    /// A digest round (``Gossip``). Handled after returning: a round hops on from here, and the
+    /// sender must not wait for the hops after it.
+    distributed func gossipRound(_ round: GossipRound) throws {
+        let core = try running()
+        Task(executorPreference: OffLoopExecutor.shared) { await core.receiveRound(round) }
+    }
+
+    /// `node` found its view of this node's slots out of date: send it a snapshot.
+    distributed func requestSnapshot(for node: NodeID) throws {
+        let core = try running()
+        guard core.isMember(node) else { return }
+        Task(executorPreference: OffLoopExecutor.shared) { await core.pushSnapshot(to: [node]) }
+    }
+
+    /// `node` stopped these children on purpose while this node was cut off from it.
+    distributed func stoppedWhileAway(_ ids: [ChildID], by node: NodeID) async throws {
+        let core = try running()
+        // It may not be a hub member here yet: it tells this node at once when admitting it.
+        guard core.isMember(node) || core.system.members.contains(node) else { return }
+        await onHubWorkExecutor { await core.applyStopsMadeWhileAway(ids) }
     }
 
     /// This node's view of the registry: child id → actor ids (for status tools and tests that

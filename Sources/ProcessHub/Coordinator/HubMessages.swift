@@ -16,6 +16,9 @@ struct StartRequest: Codable, Sendable {
     /// Migration by ``HotSwap`` with handover: the new instances hold their remote calls until the
     /// origin delivers their states (``HandoverDelivery``).
     var holdsCalls: Bool = false
+    /// Restarts of children lost with a node (or kept in a partition manifest): a receiver that
+    /// stopped one of them on purpose meanwhile refuses it (``StopLedger``).
+    var isRecovery: Bool = false
 }
 
 /// States for instances started with ``StartRequest/holdsCalls``; every listed child's calls are
@@ -65,6 +68,9 @@ enum RegistryUpdate: Codable, Sendable {
     /// Ends a snapshot push (its entries came as `registered` chunks): the sender hosts exactly
     /// these children, so its other slots are withdrawn.
     case snapshotComplete([ChildID])
+    /// Opens a snapshot push: it holds every change of the sender up to this number (Gossip
+    /// orders changes by it; PubSub ignores it).
+    case snapshotBegins(UInt64)
 }
 
 /// "I run this hub". The registry slots follow as a snapshot push (in chunks: a node may host
@@ -73,6 +79,8 @@ struct HubAnnouncement: Codable, Sendable {
     var node: NodeID
     /// A draining node answers announcements but must not be admitted again.
     var isDraining = false
+    /// Children the sender stopped on purpose while the receiver was away (``StopLedger``).
+    var stoppedWhileAway: [ChildID]? = nil
 }
 
 /// How many items one hub message carries at most, so every frame stays far below the maximum
@@ -98,8 +106,36 @@ extension RegistryUpdate {
             entries.chunked(MessageChunking.entries).map { .registered(Array($0)) }
         case .unregistered(let ids):
             ids.chunked(MessageChunking.ids).map { .unregistered(Array($0)) }
-        case .actorUpdated, .snapshotComplete:
+        case .actorUpdated, .snapshotComplete, .snapshotBegins:
             [self]
         }
     }
+}
+
+// MARK: Gossip (SPEC §4.4.2)
+
+/// A registry change of `origin`'s slots on its way through the cluster, with the nodes that
+/// already have it.
+struct GossipChange: Codable, Sendable {
+    var origin: NodeID
+    /// The origin's number for it: changes of one origin are applied in this order.
+    var seq: UInt64
+    var update: RegistryUpdate
+    var acks: [NodeID]
+}
+
+/// What a node's slots look like, in a few bytes: a peer whose view of them differs pulls them.
+struct SlotDigest: Codable, Sendable, Equatable {
+    /// The node's latest change at the time (``GossipLedger/lastStamped``).
+    var seq: UInt64
+    var count: Int
+    /// Order-independent hash of (child id, actor serial) over the slots.
+    var hash: UInt64
+}
+
+/// A digest round: collects every node's digest, then lets each node compare them with its view.
+struct GossipRound: Codable, Sendable {
+    var id: UInt64
+    var digests: [NodeID: SlotDigest]
+    var acks: [NodeID]
 }

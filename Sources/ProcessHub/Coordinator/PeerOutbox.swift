@@ -10,23 +10,39 @@ actor PeerOutbox {
     /// What is queued: a change, or a full snapshot of this node's slots.
     enum Item: Sendable {
         case update(RegistryUpdate)
+        /// A change travelling by gossip (its origin may be another node).
+        case gossip(GossipChange)
         /// Taken when its turn comes, not when queued: every change queued before it is then in
         /// it or already sent, and every later change is queued after it, so the snapshot's
         /// "withdraw what is absent" can never withdraw a newer registration.
         case snapshot
     }
 
-    private var queue: [Item] = []
+    /// The queue, each item with when it was queued (when pushes are timed: ``HubMetrics``).
+    private var queue: [(item: Item, queuedAt: ContinuousClock.Instant?)] = []
     private var next = 0
     private var isDraining = false
-    private let deliver: @Sendable (RegistryUpdate) async -> Void
+    private let deliver: @Sendable (Delivery, _ queuedAt: ContinuousClock.Instant?) async -> Void
+    private let stamp: @Sendable () -> ContinuousClock.Instant?
     private let takeSnapshot: @Sendable () -> [RegistryUpdate]
 
+    /// One message to the peer.
+    enum Delivery: Sendable {
+        case update(RegistryUpdate)
+        case gossip(GossipChange)
+    }
+
+    /// - Parameters:
+    ///   - deliver: sends one message and returns once the peer answered (or gave up); it gets
+    ///     when the message was queued (`nil` for snapshot parts and untimed pushes).
+    ///   - stamp: the time to record for items being queued, or `nil`.
     init(
-        deliver: @escaping @Sendable (RegistryUpdate) async -> Void,
+        deliver: @escaping @Sendable (Delivery, _ queuedAt: ContinuousClock.Instant?) async -> Void,
+        stamp: @escaping @Sendable () -> ContinuousClock.Instant? = { nil },
         snapshot: @escaping @Sendable () -> [RegistryUpdate]
     ) {
         self.deliver = deliver
+        self.stamp = stamp
         self.takeSnapshot = snapshot
     }
 
@@ -35,7 +51,8 @@ actor PeerOutbox {
 
     /// Queues items; returns without waiting for them to be sent.
     func enqueue(_ items: [Item]) {
-        queue += items
+        let queuedAt = stamp()
+        queue += items.map { ($0, queuedAt) }
         guard !isDraining else { return }
         isDraining = true
         Task(executorPreference: OffLoopExecutor.shared) { await self.drain() }
@@ -59,13 +76,15 @@ actor PeerOutbox {
 
     private func drain() async {
         while next < queue.count {
-            let item = queue[next]
+            let (item, queuedAt) = queue[next]
             next += 1
             switch item {
             case .update(let update):
-                await deliver(update)
+                await deliver(.update(update), queuedAt)
+            case .gossip(let change):
+                await deliver(.gossip(change), queuedAt)
             case .snapshot:
-                for update in takeSnapshot() { await deliver(update) }
+                for update in takeSnapshot() { await deliver(.update(update), nil) }
             }
             resumeWaiters(upTo: next - 1)
         }

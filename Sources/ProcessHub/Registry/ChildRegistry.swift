@@ -123,6 +123,18 @@ final class ChildRegistry: Sendable {
         state.withLock { $0.table.rows.map(\.spec.id) }
     }
 
+    /// The ids of `ids` with a slot on `node` and more than `limit` slots in all: instances
+    /// beyond what the placement asks for (a healed split restarted them on both sides).
+    func overReplicated(_ ids: [ChildID], on node: NodeID, limit: Int) -> [ChildID] {
+        state.withLock { state in
+            ids.filter { id in
+                guard let index = state.table.index(of: id) else { return false }
+                let row = state.table.rows[index]
+                return row.slots.count > limit && row.slotIndex(of: node, in: state.spaces) != nil
+            }
+        }
+    }
+
     /// `node`'s own slots with the row versions this registry holds, sorted by child id:
     /// the payload `node` sends in a periodic sync.
     func entries(ownedBy node: NodeID) -> [RegistryEntry] {
@@ -209,4 +221,14 @@ final class ChildRegistry: Sendable {
     }
 
     private static let chunkSize = 1024
+}
+
+extension ChildRegistry {
+    /// The count and an order-independent hash of `node`'s slots (child id and actor serial):
+    /// two registries with the same digest for a node almost surely agree on its slots.
+    func slotDigest(of node: NodeID) -> (count: Int, hash: UInt64) {
+        let slots = localProcessList(on: node)
+        let hash = slots.reduce(UInt64(0)) { $0 ^ StableHash.xxHash64($1.0, seed: $1.1.serial) }
+        return (slots.count, hash)
+    }
 }

@@ -84,11 +84,13 @@ struct RowTable: Sendable {
 
     // MARK: Probing
 
-    /// Swift's per-process seeded hash (flooding a node with colliding ids needs the seed): its low
-    /// bits pick the home bucket, its top byte is the tag.
+    /// A keyed hash of the id's UTF-8 bytes: its low bits pick the home bucket, its top byte is
+    /// the tag. The key is random per process, so flooding a node with colliding ids would need
+    /// it; the function is a multiply-fold over 8-byte words, several times cheaper than
+    /// `Hasher` for the short ids lookups see (``ChildIDHash``).
     private static func hash(_ id: ChildID) -> (home: Int, tag: UInt32) {
-        let hash = id.hashValue
-        return (hash, UInt32(truncatingIfNeeded: UInt(bitPattern: hash) >> 56))
+        let hash = ChildIDHash.hash(id)
+        return (Int(truncatingIfNeeded: hash), UInt32(truncatingIfNeeded: hash >> 56))
     }
 
     private func position(of id: ChildID) -> Int? {

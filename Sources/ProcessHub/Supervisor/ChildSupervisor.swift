@@ -17,7 +17,8 @@ actor ChildSupervisor {
     }
 
     private struct Supervised {
-        var data: ChildStartData
+        /// What a restart needs (placement and metadata live in the registry).
+        var spec: ChildSpec
         var instance: KindRegistration.Instance
         var epoch: UInt64
         var body: Task<Void, Never>?
@@ -31,9 +32,11 @@ actor ChildSupervisor {
     private let maxRestartsPeriod: Duration
     private let logger: Logger
     private var events: Events?
-    private var children: [ChildID: Supervised] = [:]
+    private let metrics: HubMetrics
+    private var children: [ChildID: Supervised] = [:] { didSet { metrics.localChildren.record(children.count) } }
 
-    init(system: ClusterSystem, configuration: HubConfiguration, logger: Logger) {
+    init(system: ClusterSystem, configuration: HubConfiguration, logger: Logger, metrics: HubMetrics) {
+        self.metrics = metrics
         self.system = system
         self.hubID = configuration.hubID
         self.kinds = configuration.kinds
@@ -68,19 +71,18 @@ actor ChildSupervisor {
 
     /// The hub's ways into a running child (handover, signals, consent) and its actor id.
     func hooks(of id: ChildID) -> (actorID: ActorID, hooks: KindRegistration.ChildHooks)? {
-        children[id].map { ($0.instance.actorID, $0.instance.hooks) }
+        guard let child = children[id], let registration = kinds[child.spec.kind] else { return nil }
+        return (child.instance.actorID, registration.hooks(child.instance.actor, system))
     }
 
     /// Starts a child here; a child already running here counts as started (its actor id).
     func start(_ data: ChildStartData) -> Result<ActorID, ChildError> {
         if let running = children[data.childID] { return .success(running.instance.actorID) }
-        switch makeInstance(data, epoch: 1) {
+        switch makeInstance(data.spec, epoch: 1) {
         case .failure(let error):
             return .failure(error)
         case .success(let instance):
-            // Only what a restart needs is kept (placement and metadata live in the registry).
-            let kept = ChildStartData(childID: data.childID, spec: data.spec, nodes: [])
-            children[data.childID] = Supervised(data: kept, instance: instance, epoch: 1)
+            children[data.childID] = Supervised(spec: data.spec, instance: instance, epoch: 1)
             children[data.childID]?.body = runBody(of: data.childID, instance, epoch: 1)
             return .success(instance.actorID)
         }
@@ -116,7 +118,7 @@ actor ChildSupervisor {
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await body.value; return true }
             group.addTask {
-                try? await Task.sleep(for: child.data.spec.shutdownTimeout)
+                try? await Task.sleep(for: child.spec.shutdownTimeout)
                 return false
             }
             let first = await group.next() ?? false
@@ -126,22 +128,22 @@ actor ChildSupervisor {
         if !finished {
             logger.warning(
                 "child did not stop within its shutdown timeout; abandoning it",
-                metadata: ["child": "\(child.data.childID)"])
+                metadata: ["child": "\(child.spec.id)"])
         }
     }
 
     // MARK: Creating and running
 
-    private func makeInstance(_ data: ChildStartData, epoch: UInt64) -> Result<KindRegistration.Instance, ChildError> {
-        guard let registration = kinds[data.spec.kind] else {
-            return .failure(ChildError(.unknownKind, "kind \(data.spec.kind) is not registered in hub \(hubID) on \(system.nodeID)"))
+    private func makeInstance(_ spec: ChildSpec, epoch: UInt64) -> Result<KindRegistration.Instance, ChildError> {
+        guard let registration = kinds[spec.kind] else {
+            return .failure(ChildError(.unknownKind, "kind \(spec.kind) is not registered in hub \(hubID) on \(system.nodeID)"))
         }
-        let id = data.childID
+        let id = spec.id
         let context = ChildContext(childID: id, hubID: hubID, epoch: epoch) { [weak self] reason in
             Task { await self?.childEnded(id, epoch: epoch, reason: reason) }
         }
         do {
-            return .success(try registration.make(system, data.spec.encodedArguments, context))
+            return .success(try registration.make(system, spec.encodedArguments, context))
         } catch let error as ChildError {
             return .failure(error)
         } catch {
@@ -177,7 +179,7 @@ actor ChildSupervisor {
         guard var child = children[id], child.epoch == epoch else { return }  // stale or stopped
         child.body?.cancel()
         let restart: Bool
-        switch (child.data.spec.restart, reason) {
+        switch (child.spec.restart, reason) {
         case (.permanent, _), (.transient, .crashed): restart = true
         case (.transient, .normal), (.temporary, _): restart = false
         }
@@ -198,7 +200,7 @@ actor ChildSupervisor {
             return
         }
         logger.info("restarting child", metadata: ["child": "\(id)", "reason": "\(reason)"])
-        switch makeInstance(child.data, epoch: epoch + 1) {
+        switch makeInstance(child.spec, epoch: epoch + 1) {
         case .failure(let error):
             children[id] = nil
             logger.error("child could not be restarted: \(error)", metadata: ["child": "\(id)"])

@@ -3,12 +3,13 @@ import Distributed
 
 /// How a hub creates and runs children of one registered kind.
 struct KindRegistration: Sendable {
-    /// A created child: the actor, its body when the kind has one, and the hub's ways into it.
+    /// A created child: the actor and its body when the kind has one. The hub's ways into it
+    /// (``ChildHooks``) are made on demand by ``hooks(of:system:)``, not stored: a node may host
+    /// hundreds of thousands of children, and four closures each would cost ~250 bytes a child.
     struct Instance: Sendable {
         var actor: any DistributedActor
         var actorID: ActorID
         var run: (@Sendable () async throws -> Void)?
-        var hooks: ChildHooks
     }
 
     /// The ``HubProcess`` requirements the hub calls, with the handover state encoded so the hub
@@ -24,6 +25,8 @@ struct KindRegistration: Sendable {
 
     let kind: HubKind
     let make: @Sendable (ClusterSystem, [UInt8], ChildContext) throws -> Instance
+    /// The hub's ways into an instance of this kind.
+    let hooks: @Sendable (any DistributedActor, ClusterSystem) -> ChildHooks
 
     init<P: HubProcess>(_ type: P.Type) {
         kind = P.kind
@@ -35,10 +38,9 @@ struct KindRegistration: Sendable {
                 throw ChildError(.invalidArguments, "arguments for kind \(P.kind) are not a valid \(P.Arguments.self): \(error)")
             }
             let child = P(actorSystem: system, arguments: arguments, context: context)
-            return Instance(
-                actor: child, actorID: child.id, run: Self.body(of: child, context: context),
-                hooks: Self.hooks(of: child, system: system))
+            return Instance(actor: child, actorID: child.id, run: Self.body(of: child, context: context))
         }
+        hooks = { actor, system in Self.hooks(of: actor as! P, system: system) }
     }
 
     /// The child's `run(context:)`, if its type has one.

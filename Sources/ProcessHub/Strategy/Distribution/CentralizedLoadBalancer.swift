@@ -8,7 +8,7 @@ import ClusterNode
 /// ```
 ///
 /// - **Leader.** The hub node that has been running longest (earliest hub start; on a tie the
-///   smaller ``NodeID``) keeps the scoreboard.
+///   smaller `NodeID`) keeps the scoreboard.
 /// - **Samples.** Every ``pushInterval`` each node measures its load with its ``sampler`` and sends
 ///   it to the leader. The leader keeps each node's last ``maxHistorySize`` scores (each node its
 ///   own history, unlike ProcessHub 0.4.1, which mixed the leader's into the others'), scores a
@@ -116,7 +116,7 @@ public struct CentralizedLoadBalancer: DistributionStrategy {
 
     /// Splits `ids` (in order) over the scored nodes in proportion to their capacity
     /// `max(0.1, 1 − score)`: shares rounded, missing places given to the largest shares first,
-    /// extra ones cut. Nodes are taken in ``NodeID`` order, so every node computes the same.
+    /// extra ones cut. Nodes are taken in `NodeID` order, so every node computes the same.
     static func allocate(_ ids: [ChildID], scores: [NodeID: Double]) -> [ChildID: NodeID] {
         guard !ids.isEmpty, !scores.isEmpty else { return [:] }
         let nodes = scores.keys.sorted()
@@ -129,7 +129,7 @@ public struct CentralizedLoadBalancer: DistributionStrategy {
         return Dictionary(zip(ids, slots), uniquingKeysWith: { first, _ in first })
     }
 
-    /// The leader among `nodes`: the earliest known hub start, then the smaller ``NodeID``; `nil`
+    /// The leader among `nodes`: the earliest known hub start, then the smaller `NodeID`; `nil`
     /// when no start time of `nodes` is known.
     static func leader(startTimes: [NodeID: Int64], among nodes: [NodeID]) -> NodeID? {
         nodes.compactMap { node in startTimes[node].map { (node, $0) } }

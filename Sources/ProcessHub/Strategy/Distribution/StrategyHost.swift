@@ -90,7 +90,7 @@ public final class StrategyHost: Sendable {
             do {
                 await handler(try BinaryDecoder().decode(Message.self, from: bytes), sender)
             } catch {
-                logger.warning("undecodable strategy message on \(channel) from \(sender): \(error)")
+                logger.warning("undecodable strategy message", metadata: ["channel": "\(channel)", "peer": "\(sender)", "error": "\(error)"])
             }
         }
         state.withLock { $0.receivers[channel] = decode }
@@ -151,6 +151,7 @@ extension HubConfiguration {
     func attachingStrategies(to host: StrategyHost) -> HubConfiguration {
         var configuration = self
         configuration.distribution = distribution.attach(to: host)
+        configuration.partitionTolerance = partitionTolerance.attach(to: host)
         return configuration
     }
 

@@ -72,6 +72,8 @@ public protocol ChildMover: Sendable {
     /// Starts `children` on `node` in one request and returns how each went.
     ///
     /// - Parameters:
+    ///   - children: The children to start, with their registry data.
+    ///   - node: The node to start them on.
     ///   - states: Handed-over states, applied to the new instances before they are registered.
     ///   - holdingCalls: The new instances hold their remote calls until
     ///     ``completeHandover(_:of:on:)`` (or the state TTL) releases them.

@@ -1,0 +1,15 @@
+extension ProcessHub {
+    /// Overwrites the largest cluster size ``MajorityQuorum`` has seen on this node (ProcessHub's
+    /// `reset_cluster_size`), after a deliberate scale-down: the majority is then counted from
+    /// `size`. Takes effect at the next node leave or join.
+    ///
+    /// Throws ``HubError/Code/invalidConfiguration`` when the hub does not use ``MajorityQuorum``
+    /// or `size` is below 1 (nothing changes then).
+    public func resetQuorumClusterSize(_ size: Int) throws(HubError) {
+        guard let majority = core.configuration.partitionTolerance as? MajorityQuorum else {
+            throw HubError(.invalidConfiguration, "hub \(hubID) does not use MajorityQuorum")
+        }
+        if size < 1 { throw HubError(.invalidConfiguration, "the cluster size must be at least 1 (got \(size))") }
+        majority.resetLargestClusterSize(to: size)
+    }
+}

@@ -1,0 +1,219 @@
+import ClusterNode
+import DemoActors
+import ProcessHubTesting
+import Testing
+
+@testable import ProcessHub
+
+/// Real partitions: `processhub node` OS processes in network namespaces whose links are cut and
+/// healed (``NetworkLab``). The test process watches through a hub-less node of its own that
+/// reaches every node over a control link the cuts never touch.
+///
+/// Skipped (with the reason) without root or without `ip` (iproute2).
+@Suite(
+    "Real network partitions (network namespaces)", .serialized, .timeLimit(.minutes(3)),
+    .enabled(if: NetworkLab.unavailableReason == nil, Comment(rawValue: NetworkLab.unavailableReason ?? "")))
+struct NetworkPartitionTests {
+    /// Three node processes in a lab, and the test's observing node.
+    final class Cluster: Sendable {
+        let lab: NetworkLab
+        let observer: ClusterNode
+        let hubID: HubID
+        let nodes: [NodeID]
+        let arguments: @Sendable (Int) -> [String]
+
+        init(lab: NetworkLab, observer: ClusterNode, hubID: HubID, nodes: [NodeID], arguments: @escaping @Sendable (Int) -> [String]) {
+            self.lab = lab
+            self.observer = observer
+            self.hubID = hubID
+            self.nodes = nodes
+            self.arguments = arguments
+        }
+
+        static let port = 7400
+
+        /// Starts the lab, the three nodes (hub `hubID`, the given partition flag) and the observer.
+        static func start(partition: String, heartbeatTimeoutMs: Int = 700) async throws -> Cluster {
+            let lab = try NetworkLab.start(nodes: 3)
+            do {
+                let secret = "netns-\(UInt64.random(in: 0 ... .max))"
+                let hubID = "np"
+                let seeds = (0..<3).flatMap { ["--seed", "\(lab.address(of: $0)):\(port)"] }
+                let arguments: @Sendable (Int) -> [String] = { index in
+                    [
+                        "node", "--name", "p\(index + 1)", "--host", lab.address(of: index), "--port", "\(port)",
+                        "--secret", secret, "--hub", hubID, "--partition", partition,
+                        "--heartbeat-interval-ms", "100", "--heartbeat-timeout-ms", "\(heartbeatTimeoutMs)",
+                        "--log-level", "warning",
+                    ] + seeds
+                }
+                var nodes: [NodeID] = []
+                let processes = try (0..<3).map { try lab.launch(node: $0, arguments($0)) }
+                for process in processes { nodes.append(try #require(NodeID(try await process.waitUntilReady()))) }
+                var settings = ClusterNodeSettings(name: "observer", host: lab.controlAddress, secret: ClusterSecret(secret))
+                settings.seeds = nodes.map(\.address)
+                let observer = try await ClusterNode.start(settings)
+                return Cluster(lab: lab, observer: observer, hubID: HubID(hubID), nodes: nodes, arguments: arguments)
+            } catch {
+                lab.tearDown()
+                throw error
+            }
+        }
+
+        func endpoint(_ node: NodeID) throws -> HubEndpoint {
+            try HubEndpoint.resolve(hubID, on: node, using: observer.system)
+        }
+
+        func status(_ node: NodeID) async throws -> HubNodeStatus {
+            try await ClusterSystem.withCallTimeout(.seconds(3)) { try await self.endpoint(node).status() }
+        }
+
+        func registry(_ node: NodeID) async throws -> [ChildID: [NodeID]] {
+            try await ClusterSystem.withCallTimeout(.seconds(3)) { try await self.endpoint(node).registryView() }
+                .mapValues { $0.map(\.node) }
+        }
+
+        /// Whether every node in `nodes` sees exactly `nodes` as members, with no pending work.
+        func formed(_ nodes: [NodeID]) async -> Bool {
+            for node in nodes {
+                guard let status = try? await status(node), Set(status.members) == Set(nodes), !status.isLocked else { return false }
+            }
+            return true
+        }
+
+        /// Starts `count` counters through node 1 (which places and forwards them).
+        func startCounters(_ count: Int) async throws -> [ChildID] {
+            let children = try (0..<count).map { index in
+                let spec = try ChildSpec(id: "k\(index)", Counter.self, .init(start: index))
+                return ChildStartData(childID: spec.id, spec: spec, nodes: [])
+            }
+            let request = StartRequest(originator: nodes[0], signature: 0, children: children)
+            let reply = try await ClusterSystem.withCallTimeout(.seconds(20)) { try await self.endpoint(self.nodes[0]).startChildren(request) }
+            #expect(reply.outcomes.allSatisfy { $0.error == nil && $0.actorID != nil })
+            return children.map(\.childID)
+        }
+
+        /// Whether `nodes` agree on a registry of exactly `ids`, each child on exactly its ring
+        /// placement over `nodes`, and run `ids.count` instances in all.
+        func converged(_ nodes: [NodeID], ids: [ChildID]) async -> Bool {
+            guard await formed(nodes) else { return false }
+            let placement = ConsistentHashing().belongsTo(ids, replicationFactor: 1, nodes: nodes)
+            var running = 0
+            for node in nodes {
+                guard let registry = try? await registry(node), let status = try? await status(node) else { return false }
+                guard registry.count == ids.count, ids.allSatisfy({ registry[$0] == placement[$0] }) else { return false }
+                running += status.localCount
+            }
+            return running == ids.count
+        }
+
+        /// Ends the node processes and removes the lab at once (a test process may exit right
+        /// after the test); the observer shuts down in the background.
+        /// Each node's view, for a failed wait's message.
+        func describe(_ nodes: [NodeID], ids: [ChildID]) async -> String {
+            let placement = ConsistentHashing().belongsTo(ids, replicationFactor: 1, nodes: nodes)
+            var lines: [String] = []
+            for node in nodes {
+                let status = try? await status(node)
+                let registry = (try? await registry(node)) ?? [:]
+                let misplaced = ids.filter { registry[$0] != placement[$0] }.map { "\($0)=\(registry[$0]?.map(\.name) ?? [])" }
+                lines.append("\(node.name): \(status.map { "members \($0.members.count) local \($0.localCount) partitioned \($0.isPartitioned) locked \($0.isLocked)" } ?? "no status"), registry \(registry.count), misplaced \(misplaced.prefix(8))")
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        /// Waits until `nodes` converge on `ids`; the failure says what each node sees.
+        func waitForConvergence(_ nodes: [NodeID], ids: [ChildID], _ what: String, timeout: Duration = .seconds(30)) async throws {
+            do {
+                try await waitUntil(timeout: timeout, what) { await converged(nodes, ids: ids) }
+            } catch {
+                Issue.record("\(what) did not happen:\n\(await describe(nodes, ids: ids))")
+                throw error
+            }
+        }
+
+        func tearDown() {
+            lab.tearDown()
+            Task { [observer] in await observer.shutdown() }
+        }
+    }
+
+    /// Divergence: a 2|1 split; each side restarts the other's children; after the heal every
+    /// duplicate is resolved, no child is lost, and every registry agrees.
+    @Test func divergenceSplitHealsIntoOneRegistryWithoutDuplicatesOrLosses() async throws {
+        let cluster = try await Cluster.start(partition: "divergence")
+        defer { cluster.tearDown() }
+        let (a, b, c) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, c]) }
+        let ids = try await cluster.startCounters(60)
+        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, c], ids: ids) }
+
+        try cluster.lab.cut(2)
+        try await waitUntil(timeout: .seconds(20), "both sides running every child") {
+            guard await cluster.formed([a, b]), await cluster.formed([c]) else { return false }
+            let onA = try await cluster.status(a).localCount
+            let onB = try await cluster.status(b).localCount
+            let onC = try await cluster.status(c).localCount
+            return onA + onB == 60 && onC == 60
+        }
+
+        try cluster.lab.heal(2)
+        try await cluster.waitForConvergence([a, b, c], ids: ids, "one registry, every child once on its node")
+    }
+
+    /// StaticQuorum 2: the cut-off node becomes partitioned (stops its children, refuses
+    /// starts), the majority keeps everything running; after the heal the cluster converges.
+    @Test func staticQuorumStopsTheMinorityAndRecoversAfterTheHeal() async throws {
+        let cluster = try await Cluster.start(partition: "static:2")
+        defer { cluster.tearDown() }
+        let (a, b, c) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, c]) }
+        let ids = try await cluster.startCounters(60)
+        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, c], ids: ids) }
+
+        try cluster.lab.cut(2)
+        try await waitUntil(timeout: .seconds(20), "the minority partitioned and stopped") {
+            let status = try await cluster.status(c)
+            return status.isPartitioned && status.localCount == 0 && status.members == [c]
+        }
+        try await waitUntil(timeout: .seconds(20), "the majority running every child") {
+            await cluster.converged([a, b], ids: ids)
+        }
+        for node in [a, b] { #expect(try await cluster.status(node).isPartitioned == false) }
+        let spec = try ChildSpec(id: "during-split", Counter.self, .init())
+        let request = StartRequest(originator: c, signature: 0, children: [ChildStartData(childID: spec.id, spec: spec, nodes: [c])])
+        let refused = try await cluster.endpoint(c).startChildren(request).outcomes
+        #expect(refused.map(\.error?.code) == [.partitioned])
+
+        try cluster.lab.heal(2)
+        try await cluster.waitForConvergence([a, b, c], ids: ids, "quorum back and one registry")
+        #expect(try await !cluster.status(c).isPartitioned)
+    }
+
+    /// A node killed while cut off and restarted on the same address: its peers never saw the
+    /// old incarnation go down (long heartbeat timeout), so only the new incarnation's arrival
+    /// tells them. Its old entries vanish, its children are restarted, nothing is lost.
+    @Test func aNodeRestartedBehindACutLeavesNoStaleEntries() async throws {
+        let cluster = try await Cluster.start(partition: "divergence", heartbeatTimeoutMs: 30_000)
+        defer { cluster.tearDown() }
+        let (a, b, old) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, old]) }
+        let ids = try await cluster.startCounters(60)
+        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, old], ids: ids) }
+        #expect(try await cluster.registry(a).values.contains { $0 == [old] })
+
+        try cluster.lab.cut(2)
+        let processes = cluster.lab.processes(of: 2)
+        for process in processes { process.kill() }
+        let restarted = try cluster.lab.launch(node: 2, cluster.arguments(2))
+        let new = try #require(NodeID(try await restarted.waitUntilReady()))
+        #expect(new.sameEndpoint(as: old) && new != old)
+        try cluster.lab.heal(2)
+        try await waitUntil(timeout: .seconds(30), "the new incarnation in, every child once on its node") {
+            await cluster.converged([a, b, new], ids: ids)
+        }
+        for node in [a, b, new] {
+            #expect(try await cluster.registry(node).values.allSatisfy { !$0.contains(old) })
+        }
+    }
+}
