@@ -33,6 +33,8 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
     var logLevel: String?
 
+    @OptionGroup(title: "TLS") var tls: TLSOptions
+
     @Option(help: ArgumentHelp("Exit when the process with this pid is no longer our parent.", visibility: .hidden))
     var parentPid: Int32?
 
@@ -55,6 +57,7 @@ struct NodeOptions: ParsableArguments {
         }
         if let ms = heartbeatIntervalMs ?? file?.heartbeatIntervalMs { settings.heartbeatInterval = .milliseconds(ms) }
         if let ms = heartbeatTimeoutMs ?? file?.heartbeatTimeoutMs { settings.heartbeatTimeout = .milliseconds(ms) }
+        settings.tls = tls.nodeTLS
         return settings
     }
 

@@ -22,6 +22,37 @@ struct BadInputTests {
         #expect(try await Echo.resolve(id: id, using: n1.system).add(2, 3) == 5)
     }
 
+    /// The attack left no trace: the healthy pair never lost its link, the attacker never became
+    /// a member, and remote calls between the pair still work.
+    func expectOnlyTheBadLinkClosed(
+        _ cluster: LocalCluster, recorder: MembershipRecorder, attacker: NodeID? = nil
+    ) async throws {
+        let n2 = cluster.nodes[1].id
+        #expect(!recorder.events.contains { if case .down(n2, _) = $0 { true } else { false } })
+        if let attacker {
+            #expect(!recorder.events.contains(.up(attacker)))
+            #expect(!cluster.nodes[0].members.contains(attacker))
+        }
+        try await expectStillHealthy(cluster)
+    }
+
+    /// Sends a hello as `identity` and returns it with the node's challenge.
+    func openHandshake(_ peer: RawPeer, as identity: NodeID) async throws -> (HelloMessage, ChallengeReplyMessage)? {
+        let hello = HelloMessage(node: identity, nonce: Handshake.randomNonce(), labels: [:])
+        try await peer.send(.hello(hello))
+        guard case .challengeReply(let challenge) = try await peer.next() else { return nil }
+        return (hello, challenge)
+    }
+
+    /// The initiator's proof for `hello` answered by `challenge`, made with `secret`.
+    func proof(for hello: HelloMessage, _ challenge: ChallengeReplyMessage, secret: String) -> [UInt8] {
+        Handshake.proof(
+            secret: ClusterSecret(secret), role: .initiator, initiator: hello.node, initiatorNonce: hello.nonce,
+            acceptor: challenge.node, acceptorNonce: challenge.nonce)
+    }
+
+    static let attacker = NodeID(name: "attacker", host: "127.0.0.1", port: 9, incarnation: 7)
+
     @Test func garbageBeforeTheHandshake() async throws {
         let cluster = try await healthyPair()
         defer { Task { await cluster.shutdown() } }
@@ -151,5 +182,135 @@ struct BadInputTests {
         }
         _ = echo
         try await expectStillHealthy(cluster)
+    }
+
+    // MARK: Every rejection path over a real socket
+
+    @Test func truncatedFramesBeforeTheHandshake() async throws {
+        // Long enough that a close within 2 s is the decoder's doing, not the timeout's.
+        let cluster = try await LocalCluster.start(nodes: 2) { _, settings in settings.handshakeTimeout = .seconds(4) }
+        for node in cluster.nodes { registerDemoKinds(on: node.system) }
+        defer { Task { await cluster.shutdown() } }
+        let recorder = MembershipRecorder(cluster.nodes[0])
+        let address = cluster.nodes[0].id.address
+        var hello = ByteBuffer()
+        FrameCodec.write(.hello(HelloMessage(node: Self.attacker, nonce: Handshake.randomNonce(), labels: [:])), into: &hello)
+        let full = Array(hello.readableBytesView)
+
+        // Half a frame, then silence: the node does not wait past its handshake timeout.
+        let stalled = try await RawPeer.connect(to: address)
+        try await stalled.send(bytes: Array(full.prefix(full.count / 2)))
+        #expect(await stalled.closedByNode(within: .seconds(20)))
+
+        // A complete frame whose body is cut short (its length prefix agrees): malformed at once.
+        var cut = Array(full.prefix(full.count - 10))
+        cut.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(cut.count - 4).bigEndian, Array.init))
+        let malformed = try await RawPeer.connect(to: address)
+        try await malformed.send(bytes: cut)
+        #expect(await malformed.closedByNode(within: .seconds(2)))
+
+        // Half a frame, then the attacker hangs up.
+        let hangUp = try await RawPeer.connect(to: address)
+        try await hangUp.send(bytes: Array(full.prefix(7)))
+        await hangUp.close()
+        try await expectOnlyTheBadLinkClosed(cluster, recorder: recorder, attacker: Self.attacker)
+    }
+
+    @Test func truncatedFramesFromAnAuthenticatedPeer() async throws {
+        let cluster = try await healthyPair()
+        defer { Task { await cluster.shutdown() } }
+        let recorder = MembershipRecorder(cluster.nodes[0])
+        let address = cluster.nodes[0].id.address
+        let call = CallMessage(
+            callID: 1, targetIncarnation: cluster.nodes[0].id.incarnation, target: .serial(5000), method: "m",
+            genericSubstitutions: [], arguments: [ByteBuffer(bytes: [1, 2, 3, 4, 5, 6, 7, 8])])
+        var frame = ByteBuffer()
+        FrameCodec.write(.call(call), into: &frame)
+        let full = Array(frame.readableBytesView)
+
+        let malformedNode = NodeID(name: "cut-call", host: "127.0.0.1", port: 10, incarnation: 1)
+        let malformed = try await RawPeer.connect(to: address)
+        _ = try await malformed.authenticate(as: malformedNode, secret: cluster.secret)
+        var cut = Array(full.prefix(full.count - 4))
+        cut.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(cut.count - 4).bigEndian, Array.init))
+        try await malformed.send(bytes: cut)
+        #expect(await malformed.closedByNode())
+        try await recorder.waitFor("cut-call down") { $0 == .down(malformedNode, .connectionLost) }
+
+        let hangUpNode = NodeID(name: "half-frame", host: "127.0.0.1", port: 11, incarnation: 1)
+        let hangUp = try await RawPeer.connect(to: address)
+        _ = try await hangUp.authenticate(as: hangUpNode, secret: cluster.secret)
+        try await hangUp.send(bytes: Array(full.prefix(full.count / 2)))
+        await hangUp.close()
+        try await recorder.waitFor("half-frame down") { $0 == .down(hangUpNode, .connectionLost) }
+        try await expectOnlyTheBadLinkClosed(cluster, recorder: recorder)
+    }
+
+    @Test func unknownOrOutOfPlaceFrameKindsBeforeTheHandshake() async throws {
+        let cluster = try await healthyPair()
+        defer { Task { await cluster.shutdown() } }
+        let recorder = MembershipRecorder(cluster.nodes[0])
+        let address = cluster.nodes[0].id.address
+        var unknown = ByteBuffer()
+        FrameCodec.writeFrame(.heartbeat, into: &unknown)
+        unknown.setInteger(UInt8(99), at: 4)
+        var call = ByteBuffer()
+        FrameCodec.write(.call(CallMessage(
+            callID: 1, targetIncarnation: 0, target: .name(NodeAgent.wellKnownName), method: "m",
+            genericSubstitutions: [], arguments: [])), into: &call)
+        for bytes in [unknown, call].map({ Array($0.readableBytesView) }) {
+            let peer = try await RawPeer.connect(to: address)
+            try await peer.send(bytes: bytes)
+            #expect(await peer.closedByNode(within: .seconds(2)))  // at once, not at the handshake timeout
+        }
+        try await expectOnlyTheBadLinkClosed(cluster, recorder: recorder)
+    }
+
+    @Test func replayedHandshakeMessagesAreRefused() async throws {
+        let cluster = try await healthyPair()
+        defer { Task { await cluster.shutdown() } }
+        let recorder = MembershipRecorder(cluster.nodes[0])
+        let address = cluster.nodes[0].id.address
+
+        // An eavesdropper records a hello and its proof; the session itself is cut before the verdict.
+        let recorded = try await RawPeer.connect(to: address)
+        let (hello, challenge) = try #require(try await openHandshake(recorded, as: Self.attacker))
+        let recordedProof = proof(for: hello, challenge, secret: cluster.secret)
+        await recorded.close()
+
+        // Replayed on a new connection: the node's fresh nonce makes the old proof worthless.
+        let replay = try await RawPeer.connect(to: address)
+        try await replay.send(.hello(hello))
+        guard case .challengeReply = try await replay.next() else { Issue.record("no challenge"); return }
+        try await replay.send(.proof(recordedProof))
+        #expect(await replay.closedByNode(within: .seconds(2)))
+
+        // A hello replayed inside one handshake is out of place.
+        let twice = try await RawPeer.connect(to: address)
+        _ = try #require(try await openHandshake(twice, as: Self.attacker))
+        try await twice.send(.hello(hello))
+        #expect(await twice.closedByNode(within: .seconds(2)))
+        try await expectOnlyTheBadLinkClosed(cluster, recorder: recorder, attacker: Self.attacker)
+    }
+
+    @Test func aForgedProofOrOneMadeWithAWrongSecretIsRefused() async throws {
+        let cluster = try await healthyPair()
+        defer { Task { await cluster.shutdown() } }
+        let recorder = MembershipRecorder(cluster.nodes[0])
+        let address = cluster.nodes[0].id.address
+        let forgeries: [(HelloMessage, ChallengeReplyMessage) -> [UInt8]] = [
+            { _, _ in (0..<32).map { _ in UInt8.random(in: 0 ... .max) } },
+            { _, _ in [] },
+            { hello, challenge in self.proof(for: hello, challenge, secret: "not-the-secret") },
+            // The node's own proof reflected back (the role byte tells them apart).
+            { _, challenge in challenge.proof },
+        ]
+        for forge in forgeries {
+            let peer = try await RawPeer.connect(to: address)
+            let (hello, challenge) = try #require(try await openHandshake(peer, as: Self.attacker))
+            try await peer.send(.proof(forge(hello, challenge)))
+            #expect(await peer.closedByNode(within: .seconds(2)))
+        }
+        try await expectOnlyTheBadLinkClosed(cluster, recorder: recorder, attacker: Self.attacker)
     }
 }

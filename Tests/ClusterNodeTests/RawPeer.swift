@@ -1,5 +1,7 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import ProcessHubTesting
 import Synchronization
 import Testing
@@ -12,11 +14,25 @@ final class RawPeer: Sendable {
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let received = Mutex(ByteBuffer())
+        let tlsHandshakeCompleted = Atomic(false)
+        let errors = Mutex<[String]>([])
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var incoming = unwrapInboundIn(data)
             _ = received.withLock { $0.writeBuffer(&incoming) }
         }
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case .handshakeCompleted = event as? TLSUserEvent { tlsHandshakeCompleted.store(true, ordering: .relaxed) }
+            context.fireUserInboundEventTriggered(event)
+        }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            errors.withLock { $0.append("\(error)") }
+        }
     }
+
+    /// Whether the TLS handshake completed from this side (for a TLS peer).
+    var tlsHandshakeCompleted: Bool { collector.tlsHandshakeCompleted.load(ordering: .relaxed) }
+    /// The errors the connection reported (TLS alerts among them).
+    var errors: [String] { collector.errors.withLock { $0 } }
 
     let channel: any Channel
     private let collector: Collector
@@ -27,10 +43,17 @@ final class RawPeer: Sendable {
         self.collector = collector
     }
 
-    static func connect(to address: NodeAddress) async throws -> RawPeer {
+    /// Connects in plain TCP, or through TLS with `tls` (a client context of the test's choosing).
+    static func connect(to address: NodeAddress, tls: NIOSSLContext? = nil) async throws -> RawPeer {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { $0.pipeline.addHandler(collector) }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
+                    try sync.addHandler(collector)
+                }
+            }
             .connect(host: address.host, port: address.port).get()
         return RawPeer(channel: channel, collector: collector)
     }

@@ -26,7 +26,8 @@ public final class ClusterNode: Sendable {
         self.trimmer = system.settings.memoryTrimInterval.flatMap { MemoryTrimmer.start(every: $0) }
     }
 
-    /// Starts a node: validates the settings, binds the port and begins connecting to the seeds.
+    /// Starts a node: validates the settings (and loads its TLS material), binds the port and
+    /// begins connecting to the seeds. Invalid settings throw ``ClusterError/Code/invalidSettings``.
     ///
     /// Returns once the node listens; peers come up asynchronously (watch ``events``).
     ///
@@ -44,6 +45,7 @@ public final class ClusterNode: Sendable {
         logger: Logger = Logger(label: "processhub.node")
     ) async throws -> ClusterNode {
         try settings.validate()
+        let tls = try settings.tls.map { tls throws(ClusterError) in try TLSContexts(tls) }
         let holder = SystemHolder()
         let server: (any Channel)?
         if settings.isLocalOnly {
@@ -56,7 +58,7 @@ public final class ClusterNode: Sendable {
         let nodeID = NodeID(name: settings.name, host: settings.host, port: port, incarnation: .random(in: 1 ... .max))
         var logger = logger
         logger[metadataKey: "node"] = "\(settings.name)@\(settings.host):\(port)"
-        let system = ClusterSystem(nodeID: nodeID, settings: settings, group: group, logger: logger)
+        let system = ClusterSystem(nodeID: nodeID, settings: settings, tls: tls, group: group, logger: logger)
         holder.system = system
         let node = ClusterNode(system: system, holder: holder)
         if let server { system.startTransport(server: server) }

@@ -34,6 +34,9 @@ public struct ClusterNodeSettings: Sendable {
     public var forgetDownPeerAfter: Duration
     /// Where inbound remote calls run. Default ``InboundExecution/eventLoop``.
     public var inboundExecution: InboundExecution
+    /// TLS (by default mutual TLS) on every connection of the node, under the cluster handshake.
+    /// `nil` (the default) keeps links in plain TCP. See ``NodeTLS``.
+    public var tls: NodeTLS?
     /// How often the node checks whether its resident memory grew by more than 16 MiB since it
     /// last gave freed memory back to the system (glibc's `malloc_trim`), and does so once the
     /// growth stops. Large batches (tens of thousands of children) leave their freed buffers
@@ -86,6 +89,7 @@ public struct ClusterNodeSettings: Sendable {
         self.reconnectInterval = .seconds(1)
         self.forgetDownPeerAfter = .seconds(60)
         self.inboundExecution = .eventLoop
+        self.tls = nil
         self.memoryTrimInterval = .milliseconds(500)
         self.isLocalOnly = false
     }

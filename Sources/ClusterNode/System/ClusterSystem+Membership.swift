@@ -74,6 +74,8 @@ extension ClusterSystem {
     func installHandlers(on channel: any Channel, role: Handshake.Role, dialling address: NodeAddress?) throws {
         let id = nextLinkID.wrappingAdd(1, ordering: .relaxed).oldValue
         let sync = channel.pipeline.syncOperations
+        // TLS first: the handshake below and every frame after it travel inside it.
+        if let tls { try sync.addHandler(try tls.handler(for: role)) }
         try sync.addHandler(
             IdleStateHandler(
                 readTimeout: settings.heartbeatTimeout.timeAmount, writeTimeout: settings.heartbeatInterval.timeAmount))

@@ -37,6 +37,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     public let logger: Logger
 
     let group: any EventLoopGroup
+    /// The TLS contexts when ``ClusterNodeSettings/tls`` is set: every connection starts with TLS.
+    let tls: TLSContexts?
     let errorTypes = ErrorTypeRegistry()
     let kinds = ActorKindRegistry()
     let state: Mutex<State>
@@ -87,9 +89,10 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         var ticks = 0
     }
 
-    init(nodeID: NodeID, settings: ClusterNodeSettings, group: any EventLoopGroup, logger: Logger) {
+    init(nodeID: NodeID, settings: ClusterNodeSettings, tls: TLSContexts? = nil, group: any EventLoopGroup, logger: Logger) {
         self.identity = Mutex(Identity(current: nodeID, isLocalOnly: settings.isLocalOnly))
         self.settings = settings
+        self.tls = tls
         self.group = group
         self.logger = logger
         self.metrics = NodeMetrics(node: "\(nodeID.name)@\(nodeID.host):\(nodeID.port)")
