@@ -161,6 +161,40 @@ struct NetworkPartitionTests {
         try await cluster.waitForConvergence([a, b, c], ids: ids, "one registry, every child once on its node")
     }
 
+    /// Divergence: children stopped on purpose during a split — on the majority side and on the
+    /// cut-off side — stay stopped after the heal, although the other side still ran them.
+    @Test func childrenStoppedDuringASplitStayStoppedAfterTheHeal() async throws {
+        let cluster = try await Cluster.start(partition: "divergence")
+        defer { cluster.tearDown() }
+        let (a, b, c) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, c]) }
+        let ids = try await cluster.startCounters(60)
+        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, c], ids: ids) }
+        let before = try await cluster.registry(a)
+        let fromC = ids.filter { before[$0] == [c] }.prefix(3)
+        let fromAB = ids.filter { before[$0] != [c] }.prefix(3)
+        #expect(fromC.count == 3 && fromAB.count == 3)
+
+        try cluster.lab.cut(2)
+        try await waitUntil(timeout: .seconds(20), "both sides running every child") {
+            guard await cluster.formed([a, b]), await cluster.formed([c]) else { return false }
+            let onA = try await cluster.status(a).localCount
+            let onB = try await cluster.status(b).localCount
+            let onC = try await cluster.status(c).localCount
+            return onA + onB == 60 && onC == 60
+        }
+        // The majority stops children that were the cut-off node's; the cut-off node stops some
+        // of the majority's (its own copies of them).
+        let byMajority = try await cluster.endpoint(a).controlStop(ControlStopRequest(ids: Array(fromC), timeout: .seconds(5), awaitResult: true))
+        let byMinority = try await cluster.endpoint(c).controlStop(ControlStopRequest(ids: Array(fromAB), timeout: .seconds(5), awaitResult: true))
+        #expect(Set(byMajority.stopped?.map(\.id) ?? []) == Set(fromC))
+        #expect(Set(byMinority.stopped?.map(\.id) ?? []) == Set(fromAB))
+
+        try cluster.lab.heal(2)
+        let remaining = ids.filter { !fromC.contains($0) && !fromAB.contains($0) }
+        try await cluster.waitForConvergence([a, b, c], ids: remaining, "one registry without the stopped children")
+    }
+
     /// StaticQuorum 2: the cut-off node becomes partitioned (stops its children, refuses
     /// starts), the majority keeps everything running; after the heal the cluster converges.
     @Test func staticQuorumStopsTheMinorityAndRecoversAfterTheHeal() async throws {
