@@ -56,8 +56,7 @@ extension HubCore {
     }
 
     func redistributionPlan(for ids: [ChildID]) -> RedistributionPlan {
-        // A child stopped on purpose that still runs here is being stopped: not moved.
-        let infos = ids.filter { !stops.wasRecentlyStopped($0) }.compactMap { registry.child($0) }
+        let infos = ids.compactMap { registry.child($0) }
         guard !infos.isEmpty else { return RedistributionPlan() }
         let nodes = hubNodes
         return RedistributionPlan(
@@ -292,17 +291,10 @@ struct HubMover: ChildMover {
     func start(
         _ children: [ChildStartData], on node: NodeID, states: [ChildID: HandoverPayload], holdingCalls: Bool
     ) async -> [ChildID: Result<ActorID, ChildError>] {
-        var request = StartRequest(
-            originator: core.localNode, signature: core.signature, children: children, isForwarded: true, isRecovery: true)
+        var request = StartRequest(originator: core.localNode, signature: core.signature, children: children, isForwarded: true)
         request.handoverStates = states
         request.holdsCalls = holdingCalls
         let outcomes = await core.sendStart(request, to: node, timeout: core.configuration.migrationTimeout)
-        // The target stopped some of them on purpose while this node did not know: they go here too.
-        let stoppedThere = outcomes.filter { $0.error?.code == .stopped }.map(\.childID)
-        if !stoppedThere.isEmpty {
-            core.stops.learnStops(stoppedThere)
-            await stopLocally(stoppedThere)
-        }
         var results: [ChildID: Result<ActorID, ChildError>] = [:]
         for outcome in outcomes {
             if let actorID = outcome.actorID { results[outcome.childID] = .success(actorID) }

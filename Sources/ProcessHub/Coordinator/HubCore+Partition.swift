@@ -110,9 +110,13 @@ extension HubCore {
     ///
     /// The check waits a moment and runs between topology batches: a hot migration legitimately
     /// runs a child on two nodes until it completes.
+    ///
+    /// Children running here that the strategy places elsewhere go the same way: a start
+    /// forwarded under an older view (delayed by a partition, say) is started as sent, and no
+    /// topology change may follow to move it.
     func resolveDuplicates(among ids: [ChildID]) {
         guard !isStopped, !isPartitioned, !ids.isEmpty else { return }
-        let found = registry.overReplicated(ids, on: localNode, limit: replicationFactor)
+        let found = registry.overReplicated(ids, on: localNode, limit: replicationFactor) + misplacedHere(ids)
         guard !found.isEmpty, partition.queueDuplicateCheck(found) else { return }
         Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
             try? await Task.sleep(for: PartitionState.duplicateGrace)
@@ -121,11 +125,20 @@ extension HubCore {
                 let queued = partition.takeDuplicateChecks()
                 guard !isStopped, !isPartitioned, !isDraining else { return }
                 let duplicates = registry.overReplicated(queued, on: localNode, limit: replicationFactor)
-                guard !duplicates.isEmpty else { return }
-                logger.info("resolving \(duplicates.count) children running on more nodes than placed")
-                await redistribute(duplicates)
+                let misplaced = misplacedHere(queued)
+                guard !duplicates.isEmpty || !misplaced.isEmpty else { return }
+                logger.info("resolving \(duplicates.count) children running on more nodes than placed, \(misplaced.count) placed elsewhere")
+                await redistribute(Array(Set(duplicates + misplaced)))
             }
         }
+    }
+
+    /// Those of `ids` registered here whose placement no longer includes this node.
+    func misplacedHere(_ ids: [ChildID]) -> [ChildID] {
+        let local = ids.filter { registry.child($0)?.locations.contains { $0.node == localNode } ?? false }
+        guard !local.isEmpty else { return [] }
+        let placement = self.placement(of: local, on: hubNodes)
+        return local.filter { placement[$0]?.contains(localNode) == false }
     }
 }
 

@@ -200,6 +200,9 @@ extension HubCore {
     /// PubSub: every peer gets this node's slots and replaces its copy of them. Gossip: a digest
     /// round starts here (only on the first node when `restrictedInit`).
     func syncRound() async {
+        // The round is also when this node rechecks its own children: one placed elsewhere, or
+        // running on more nodes than placed, that no topology change came to fix.
+        resolveDuplicates(among: registry.localProcessList(on: localNode).map(\.0))
         guard let gossip, let settings = configuration.synchronization as? Gossip else {
             await pushSnapshot(to: peers)
             return

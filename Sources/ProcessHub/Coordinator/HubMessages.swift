@@ -16,9 +16,9 @@ struct StartRequest: Codable, Sendable {
     /// Migration by ``HotSwap`` with handover: the new instances hold their remote calls until the
     /// origin delivers their states (``HandoverDelivery``).
     var holdsCalls: Bool = false
-    /// Starts the hub decided on by itself — restarts of children lost with a node (or kept in a
-    /// partition manifest) and moves — not a user's start: a receiver that stopped one of them on
-    /// purpose recently refuses it with ``ChildError/Code/stopped`` (``StopLedger``).
+    /// Restarts of children lost with a node (or kept in a partition manifest), not a user's
+    /// start: a receiver that stopped one of them on purpose recently refuses it with
+    /// ``ChildError/Code/stopped`` (``StopLedger``).
     var isRecovery: Bool = false
 }
 
