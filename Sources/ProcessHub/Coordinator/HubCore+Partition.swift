@@ -111,12 +111,13 @@ extension HubCore {
     /// The check waits a moment and runs between topology batches: a hot migration legitimately
     /// runs a child on two nodes until it completes.
     ///
-    /// Children running here that the strategy places elsewhere go the same way: a start
-    /// forwarded under an older view (delayed by a partition, say) is started as sent, and no
-    /// topology change may follow to move it.
-    func resolveDuplicates(among ids: [ChildID]) {
+    /// With `checkingPlacement`, children running here that the strategy places elsewhere go the
+    /// same way: a start forwarded under an older view (delayed by a partition, say) is started
+    /// as sent, and no topology change may follow to move it.
+    func resolveDuplicates(among ids: [ChildID], checkingPlacement: Bool = false) {
         guard !isStopped, !isPartitioned, !ids.isEmpty else { return }
-        let found = registry.overReplicated(ids, on: localNode, limit: replicationFactor) + misplacedHere(ids)
+        let found = registry.overReplicated(ids, on: localNode, limit: replicationFactor)
+            + (checkingPlacement ? misplacedHere(ids) : [])
         guard !found.isEmpty, partition.queueDuplicateCheck(found) else { return }
         Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
             try? await Task.sleep(for: PartitionState.duplicateGrace)

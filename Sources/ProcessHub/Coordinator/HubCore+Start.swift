@@ -141,7 +141,7 @@ extension HubCore {
         }
         outcomes += await startLocally(
             mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls)
-        if request.isForwarded { resolveDuplicates(among: mine.map(\.childID)) }
+        if request.isForwarded { resolveDuplicates(among: mine.map(\.childID), checkingPlacement: true) }
         if !forwards.isEmpty {
             await hooks.dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards.mapValues { $0.map(\.childID) }))
             outcomes += await withTaskGroup(of: [ChildStartOutcome].self) { group in

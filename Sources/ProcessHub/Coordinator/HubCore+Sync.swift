@@ -202,7 +202,7 @@ extension HubCore {
     func syncRound() async {
         // The round is also when this node rechecks its own children: one placed elsewhere, or
         // running on more nodes than placed, that no topology change came to fix.
-        resolveDuplicates(among: registry.localProcessList(on: localNode).map(\.0))
+        resolveDuplicates(among: registry.localProcessList(on: localNode).map(\.0), checkingPlacement: true)
         guard let gossip, let settings = configuration.synchronization as? Gossip else {
             await pushSnapshot(to: peers)
             return
