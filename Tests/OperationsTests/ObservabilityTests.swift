@@ -62,9 +62,17 @@ struct ObservabilityTests {
         // reached the other, and the lag was measured.
         let calls = try Backends.metrics.expectTimer("processhub.node.remote_call.duration", Self.dimensions(nodes[0]))
         #expect(!calls.values.isEmpty && calls.values.allSatisfy { $0 > 0 })
+        // The lag is recorded when the peer's acknowledgement is back, a moment after the peer
+        // applied the change (which is what waitForIdenticalRegistries saw).
+        try await waitUntil(timeout: .seconds(10), "a sync lag measured on each node") {
+            nodes.allSatisfy { node in
+                (try? Backends.metrics.expectTimer("processhub.hub.registry.sync_lag", Self.dimensions(node, hub: hub)))
+                    .map { !$0.values.isEmpty } ?? false
+            }
+        }
         for node in nodes {
             let lag = try Backends.metrics.expectTimer("processhub.hub.registry.sync_lag", Self.dimensions(node, hub: hub))
-            #expect(!lag.values.isEmpty && lag.values.allSatisfy { $0 > 0 })
+            #expect(lag.values.allSatisfy { $0 > 0 })
         }
 
         // The start's span.
@@ -81,10 +89,14 @@ struct ObservabilityTests {
         // A third node joins: children move to it with their state.
         let (joiner, joinerHub) = try await cluster.addNode(name: "joiner")
         extra.value.withLock { $0 = (joiner, joinerHub) }
-        try await waitUntil(timeout: .seconds(30), "children on the joiner") {
-            !joinerHub.processList(.local).isEmpty && !joinerHub.isLocked && cluster.hubs.allSatisfy { !$0.isLocked }
+        let remaining = Array(ids.dropFirst(3))
+        let all = joinerHub.nodes(includeLocal: true)
+        let share = ConsistentHashing().belongsTo(remaining, replicationFactor: 1, nodes: all).filter { $0.value == [joiner.id] }.count
+        #expect(share > 0)
+        try await waitUntil(timeout: .seconds(30), "the joiner's share on the joiner") {
+            joinerHub.processList(.local).count == share && !joinerHub.isLocked && cluster.hubs.allSatisfy { !$0.isLocked }
         }
-        let moved = joinerHub.processList(.local).count
+        let moved = share
         try await waitUntil(timeout: .seconds(10), "the moves counted") {
             nodes.map { Self.counter("processhub.hub.migrations", $0, hub: hub) }.reduce(0, +) == moved
                 && Self.counter("processhub.hub.handovers", joiner, hub: hub) == moved
