@@ -1,4 +1,5 @@
 import ClusterNode
+import Synchronization
 
 /// Moving children: the redistribution pass every topology change runs, the consent gate and
 /// its deferred list, handover on the receiving side, and the explicit moves (drain, graceful
@@ -273,8 +274,24 @@ struct MigrateReply: Codable, Sendable {
 }
 
 /// The hub operations a migration strategy orders.
+///
+/// A move only ever carries an instance that exists: a child is started on its target only if
+/// it runs here at that moment, or this mover stopped it here for the move (``ColdSwap`` stops
+/// first). A child stopped meanwhile — on purpose, by a peer's word after a split — is not
+/// recreated elsewhere by a redistribution planned a moment before.
 struct HubMover: ChildMover {
     let core: HubCore
+    private let stoppedForMove = StoppedForMove()
+
+    /// The children a mover stopped here (a class: the mover is copied into the strategy).
+    private final class StoppedForMove: Sendable {
+        private let ids = Mutex<Set<ChildID>>([])
+        func withLock<R>(_ body: (inout Set<ChildID>) -> R) -> R { ids.withLock { body(&$0) } }
+    }
+
+    init(core: HubCore) {
+        self.core = core
+    }
 
     func captureStates(_ ids: [ChildID]) async -> [ChildID: HandoverPayload] {
         await gather(ids, within: core.configuration.migration.stateQueryTimeout) { id in
@@ -285,17 +302,31 @@ struct HubMover: ChildMover {
     func stopLocally(_ ids: [ChildID]) async {
         var stopped: [ChildID] = []
         for id in ids where await core.supervisor.stop(id) { stopped.append(id) }
+        stoppedForMove.withLock { $0.formUnion(stopped) }
         await core.withdrawLocal(stopped)
     }
 
     func start(
         _ children: [ChildStartData], on node: NodeID, states: [ChildID: HandoverPayload], holdingCalls: Bool
     ) async -> [ChildID: Result<ActorID, ChildError>] {
+        var results: [ChildID: Result<ActorID, ChildError>] = [:]
+        var movable: [ChildStartData] = []
+        for child in children {
+            let id = child.childID
+            let stoppedHere = stoppedForMove.withLock { $0.contains(id) }
+            let running = await core.supervisor.isRunning(id)
+            if !core.stops.wasRecentlyStopped(id) && (stoppedHere || running) {
+                movable.append(child)
+            } else {
+                results[id] = .failure(ChildError(.stopped, "\(id) no longer runs on \(core.localNode): nothing to move"))
+            }
+        }
+        guard !movable.isEmpty else { return results }
+        let children = movable
         var request = StartRequest(originator: core.localNode, signature: core.signature, children: children, isForwarded: true)
         request.handoverStates = states
         request.holdsCalls = holdingCalls
         let outcomes = await core.sendStart(request, to: node, timeout: core.configuration.migrationTimeout)
-        var results: [ChildID: Result<ActorID, ChildError>] = [:]
         for outcome in outcomes {
             if let actorID = outcome.actorID { results[outcome.childID] = .success(actorID) }
             else if let error = outcome.error { results[outcome.childID] = .failure(error) }
