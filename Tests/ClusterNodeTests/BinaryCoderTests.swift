@@ -1,3 +1,4 @@
+import ProcessHubTesting
 import Testing
 
 @testable import ClusterNode

@@ -1,3 +1,4 @@
+import ProcessHubTesting
 import NIOCore
 import Testing
 

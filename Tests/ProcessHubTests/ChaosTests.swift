@@ -93,19 +93,6 @@ struct ChaosFailure: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Deterministic choices for a replayable run (SplitMix64).
-struct ChaosRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One chaos run: the node processes, the observing node, and the book of what was confirmed.
 final class ChaosRun: Sendable {
     static let hubID: HubID = "chaos"
@@ -116,8 +103,8 @@ final class ChaosRun: Sendable {
     private let slots: [Slot]
     private let book = Mutex(Book())
     /// One generator for the operations, one for the faults: each stream replays on its own.
-    private let random: Mutex<ChaosRandom>
-    private let faultRandom: Mutex<ChaosRandom>
+    private let random: Mutex<SeededGenerator>
+    private let faultRandom: Mutex<SeededGenerator>
 
     /// One node position: the process running there now, its port, whether its link is cut.
     final class Slot: Sendable {
@@ -152,8 +139,8 @@ final class ChaosRun: Sendable {
         self.observer = observer
         self.network = network
         self.slots = slots
-        self.random = Mutex(ChaosRandom(seed: seed))
-        self.faultRandom = Mutex(ChaosRandom(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B))
+        self.random = Mutex(SeededGenerator(seed: seed))
+        self.faultRandom = Mutex(SeededGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B))
     }
 
     static func start(seed: UInt64, nodes count: Int, network: any ChaosNetwork) async throws -> ChaosRun {

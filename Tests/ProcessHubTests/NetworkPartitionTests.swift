@@ -132,6 +132,27 @@ struct NetworkPartitionTests {
             }
         }
 
+        /// Waits for the hub of three, starts `count` counters and waits until they are placed.
+        func formWithCounters(_ count: Int = 60) async throws -> [ChildID] {
+            try await waitUntil(timeout: .seconds(30), "the hub of three") { await formed(nodes) }
+            let ids = try await startCounters(count)
+            try await waitUntil(timeout: .seconds(20), "\(count) children placed") { await converged(nodes, ids: ids) }
+            return ids
+        }
+
+        /// Cuts the third node off and waits until each side runs every child (Divergence).
+        func splitThirdNodeOff(children count: Int) async throws {
+            let (a, b, c) = (nodes[0], nodes[1], nodes[2])
+            try lab.cut(2)
+            try await waitUntil(timeout: .seconds(20), "both sides running every child") {
+                guard await formed([a, b]), await formed([c]) else { return false }
+                let onA = try await status(a).localCount
+                let onB = try await status(b).localCount
+                let onC = try await status(c).localCount
+                return onA + onB == count && onC == count
+            }
+        }
+
         func tearDown() {
             lab.tearDown()
             Task { [observer] in await observer.shutdown() }
@@ -144,18 +165,9 @@ struct NetworkPartitionTests {
         let cluster = try await Cluster.start(partition: "divergence")
         defer { cluster.tearDown() }
         let (a, b, c) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
-        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, c]) }
-        let ids = try await cluster.startCounters(60)
-        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, c], ids: ids) }
+        let ids = try await cluster.formWithCounters()
 
-        try cluster.lab.cut(2)
-        try await waitUntil(timeout: .seconds(20), "both sides running every child") {
-            guard await cluster.formed([a, b]), await cluster.formed([c]) else { return false }
-            let onA = try await cluster.status(a).localCount
-            let onB = try await cluster.status(b).localCount
-            let onC = try await cluster.status(c).localCount
-            return onA + onB == 60 && onC == 60
-        }
+        try await cluster.splitThirdNodeOff(children: 60)
 
         try cluster.lab.heal(2)
         try await cluster.waitForConvergence([a, b, c], ids: ids, "one registry, every child once on its node")
@@ -167,22 +179,13 @@ struct NetworkPartitionTests {
         let cluster = try await Cluster.start(partition: "divergence")
         defer { cluster.tearDown() }
         let (a, b, c) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
-        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, c]) }
-        let ids = try await cluster.startCounters(60)
-        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, c], ids: ids) }
+        let ids = try await cluster.formWithCounters()
         let before = try await cluster.registry(a)
         let fromC = ids.filter { before[$0] == [c] }.prefix(3)
         let fromAB = ids.filter { before[$0] != [c] }.prefix(3)
         #expect(fromC.count == 3 && fromAB.count == 3)
 
-        try cluster.lab.cut(2)
-        try await waitUntil(timeout: .seconds(20), "both sides running every child") {
-            guard await cluster.formed([a, b]), await cluster.formed([c]) else { return false }
-            let onA = try await cluster.status(a).localCount
-            let onB = try await cluster.status(b).localCount
-            let onC = try await cluster.status(c).localCount
-            return onA + onB == 60 && onC == 60
-        }
+        try await cluster.splitThirdNodeOff(children: 60)
         // The majority stops children that were the cut-off node's; the cut-off node stops some
         // of the majority's (its own copies of them).
         let byMajority = try await cluster.endpoint(a).controlStop(ControlStopRequest(ids: Array(fromC), timeout: .seconds(5), awaitResult: true))
@@ -201,9 +204,7 @@ struct NetworkPartitionTests {
         let cluster = try await Cluster.start(partition: "static:2")
         defer { cluster.tearDown() }
         let (a, b, c) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
-        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, c]) }
-        let ids = try await cluster.startCounters(60)
-        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, c], ids: ids) }
+        let ids = try await cluster.formWithCounters()
 
         try cluster.lab.cut(2)
         try await waitUntil(timeout: .seconds(20), "the minority partitioned and stopped") {
@@ -231,9 +232,7 @@ struct NetworkPartitionTests {
         let cluster = try await Cluster.start(partition: "divergence", heartbeatTimeoutMs: 30_000)
         defer { cluster.tearDown() }
         let (a, b, old) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
-        try await waitUntil(timeout: .seconds(30), "the hub of three") { await cluster.formed([a, b, old]) }
-        let ids = try await cluster.startCounters(60)
-        try await waitUntil(timeout: .seconds(20), "60 children placed") { await cluster.converged([a, b, old], ids: ids) }
+        let ids = try await cluster.formWithCounters()
         #expect(try await cluster.registry(a).values.contains { $0 == [old] })
 
         try cluster.lab.cut(2)

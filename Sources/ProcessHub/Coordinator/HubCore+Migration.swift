@@ -311,11 +311,11 @@ struct HubMover: ChildMover {
     ) async -> [ChildID: Result<ActorID, ChildError>] {
         var results: [ChildID: Result<ActorID, ChildError>] = [:]
         var movable: [ChildStartData] = []
+        let running = await core.supervisor.running(among: children.map(\.childID))
+        let stoppedHere = stoppedForMove.withLock { $0 }
         for child in children {
             let id = child.childID
-            let stoppedHere = stoppedForMove.withLock { $0.contains(id) }
-            let running = await core.supervisor.isRunning(id)
-            if !core.stops.wasRecentlyStopped(id) && (stoppedHere || running) {
+            if !core.stops.wasRecentlyStopped(id) && (stoppedHere.contains(id) || running.contains(id)) {
                 movable.append(child)
             } else {
                 results[id] = .failure(ChildError(.stopped, "\(id) no longer runs on \(core.localNode): nothing to move"))

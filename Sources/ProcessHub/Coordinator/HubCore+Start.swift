@@ -137,7 +137,7 @@ extension HubCore {
                 ChildStartOutcome(childID: $0.childID, node: localNode, actorID: nil, error: ChildError(.stopped, "\($0.childID) was stopped on purpose here"))
             }
         } else {
-            stops.started(mine.map(\.childID))
+            stops.started(mine.lazy.map(\.childID))
         }
         outcomes += await startLocally(
             mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls)

@@ -117,7 +117,7 @@ extension HubCore {
         case .registered(let entries):
             result.changes = registry.register(entries.filter { $0.actorID.node == peer })
             // Started again somewhere: a lost-node restart may bring it back from now on.
-            stops.started(entries.map(\.spec.id))
+            stops.started(entries.lazy.map(\.spec.id))
         case .unregistered(let ids):
             result.changes = registry.unregister(ids, on: peer)
         case .actorUpdated(let id, let actorID):

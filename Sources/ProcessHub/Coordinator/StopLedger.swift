@@ -92,9 +92,11 @@ final class StopLedger: Sendable {
 
     /// `ids` were started again (here, or registered by a peer): they are wanted, and no longer
     /// a stop to tell anyone about.
-    func started(_ ids: [ChildID]) {
+    /// Takes any sequence, so the registration path builds no id list while nothing is recorded.
+    func started<IDs: Sequence<ChildID>>(_ ids: IDs) {
         state.withLock { state in
             guard !state.recent.isEmpty || !state.away.isEmpty else { return }
+            let ids = Array(ids)
             for id in ids { state.recent[id] = nil }
             for peer in state.away.keys where !state.away[peer, default: []].isEmpty {
                 state.away[peer]?.subtract(ids)

@@ -52,6 +52,11 @@ actor ChildSupervisor {
     /// The ids of the children running here.
     var runningIDs: [ChildID] { Array(children.keys) }
 
+    /// Those of `ids` that run here, asked in one visit.
+    func running(among ids: [ChildID]) -> Set<ChildID> {
+        Set(ids.filter { children[$0] != nil })
+    }
+
     /// How many children run here (without copying their ids).
     var runningCount: Int { children.count }
 
