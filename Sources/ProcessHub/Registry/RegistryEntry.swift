@@ -35,7 +35,7 @@ struct RegistryEntry: Sendable, Codable, Hashable {
 }
 
 /// What a registry write changed, so the hub can fire its hooks.
-enum RegistryChange: Hashable, Sendable {
+package enum RegistryChange: Hashable, Sendable {
     /// A slot was added, or its actor id changed.
     case registered(ChildID, ChildLocation)
     /// The slot of that node was withdrawn.

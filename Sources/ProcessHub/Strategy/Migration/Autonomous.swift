@@ -10,6 +10,9 @@ public struct Autonomous: MigrationStrategy {
     public var startsOwnedChildren: Bool { true }
 
     /// Stops the children leaving this node; their new owners start them on their own.
+    /// Stop the origin only: the new owner starts the child by itself.
+    public var steps: [MigrationStep] { [.stopOrigin] }
+
     public func migrate(_ moves: [ChildMove], using mover: any ChildMover) async {
         await mover.stopLocally(moves.map(\.data.childID))
     }

@@ -14,6 +14,11 @@ public struct ColdSwap: SwapMigration {
 
     /// Captures states (with handover), stops every moving child here, then starts each target's
     /// share with its states.
+    /// With handover: seal, capture, stop, then start with the states; without: stop, then start.
+    public var steps: [MigrationStep] {
+        handover ? [.sealOrigin, .captureState, .stopOrigin, .startOnTarget] : [.stopOrigin, .startOnTarget]
+    }
+
     public func migrate(_ moves: [ChildMove], using mover: any ChildMover) async {
         guard !moves.isEmpty else { return }
         let ids = moves.map(\.data.childID)

@@ -19,6 +19,12 @@ public struct HotSwap: SwapMigration {
     /// Per target: start the new instances, then (with handover) capture and deliver the states,
     /// then stop the old instances that were replaced. A child that fails to start on its target
     /// keeps running here.
+    /// With handover: start holding calls, seal, capture, deliver, stop; without: start, then stop.
+    public var steps: [MigrationStep] {
+        handover
+            ? [.startOnTarget, .sealOrigin, .captureState, .deliverState, .stopOrigin] : [.startOnTarget, .stopOrigin]
+    }
+
     public func migrate(_ moves: [ChildMove], using mover: any ChildMover) async {
         await withTaskGroup(of: Void.self) { group in
             for (target, share) in moves.byTarget {

@@ -27,6 +27,10 @@ public protocol MigrationStrategy: Sendable {
 
     /// Moves `moves` (children running on this node) to their targets.
     func migrate(_ moves: [ChildMove], using mover: any ChildMover) async
+
+    /// The same order as plain steps, for the hub's state machine, which drives them itself
+    /// (``MigrationStep``). The default starts on the target, then stops the origin.
+    var steps: [MigrationStep] { get }
 }
 
 extension MigrationStrategy {
@@ -40,6 +44,8 @@ extension MigrationStrategy {
     public var stateTTL: Duration { .seconds(30) }
     /// Hosts send moving children (`false`).
     public var startsOwnedChildren: Bool { false }
+    /// Start on the target, then stop the origin.
+    public var steps: [MigrationStep] { [.startOnTarget, .stopOrigin] }
 }
 
 /// One child leaving this node for another.

@@ -42,6 +42,10 @@ public protocol PartitionToleranceStrategy: Sendable {
     /// Checks the strategy's options when a hub starts: throw
     /// ``HubError/Code/invalidConfiguration`` for values that cannot work. The default accepts.
     func validate(configuration: HubConfiguration) throws(HubError)
+
+    /// The decision as a value the hub's state machine owns (``PartitionPolicy``). A strategy
+    /// with memory returns a value holding it; the default asks the strategy itself.
+    func makePolicy() -> any PartitionPolicy
 }
 
 extension PartitionToleranceStrategy {

@@ -1,0 +1,139 @@
+import ClusterNode
+
+/// Everything that can happen to a hub, as the hub's state machine (``HubMachine``) sees it.
+///
+/// The driver turns each event of the outside world into one input and hands it to
+/// ``HubMachine/handle(_:now:)`` in arrival order; the machine answers with ``HubEffect``s.
+package enum HubInput: Sendable {
+    /// The hub started on this node: arm the periodic timers.
+    case hubStarted
+    /// The engine reports a node reachable (an authenticated link is up).
+    case memberUp(NodeID)
+    /// The engine reports a node gone: it left, its link broke, or it missed its heartbeats.
+    case memberDown(NodeID, reason: MemberDownReason)
+    /// A hub message from the same hub on another node.
+    case received(HubEnvelope, from: NodeID)
+    /// A request of this node's API, identified by the operation id its answer will carry.
+    case command(OperationID, HubCommand)
+    /// A timer the machine set (``HubEffect/setTimer(_:after:)``) fired.
+    case timerFired(HubTimer)
+    /// What the local supervisor did with the children the machine gave it.
+    case supervisor([SupervisorReport])
+}
+
+/// Why the engine gave up on a node.
+package enum MemberDownReason: String, Sendable, Hashable, Codable {
+    /// It said goodbye.
+    case left
+    /// Its connection broke (the process died, or the network cut it).
+    case connectionLost
+    /// It was silent for longer than the failure detector allows (stalled, or cut off).
+    case heartbeatTimeout
+    /// A newer incarnation of the same endpoint replaced it.
+    case replaced
+}
+
+/// Names one API request from its input to its ``HubEffect/complete(_:_:)``.
+package struct OperationID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The driver's number for the request; unique per machine.
+    package var raw: UInt64
+    /// Creates an id.
+    package init(_ raw: UInt64) { self.raw = raw }
+    package static func < (a: Self, b: Self) -> Bool { a.raw < b.raw }
+    package var description: String { "op\(raw)" }
+}
+
+/// What a user asked the hub to do.
+package enum HubCommand: Sendable {
+    /// Start children, placed by the distribution strategy.
+    case start([ChildSpec], StartCommand)
+    /// Stop children wherever they run; a stop is remembered so nothing brings them back.
+    case stop([ChildID], StopCommand)
+    /// Move one child hosted on this node to `target`, with the migration strategy's steps.
+    case migrate(ChildID, to: NodeID)
+    /// Stop taking children and move every local child to its new owner; completes when moved.
+    case drain
+    /// Leave the hub: tell the peers, then stop whatever is still local.
+    case leave
+}
+
+/// The options of a start request.
+package struct StartCommand: Sendable, Hashable {
+    /// Whether the answer waits for every child's outcome (else it completes once dispatched).
+    package var awaited: Bool
+    /// How long an awaited start may take before the children still pending fail.
+    package var timeout: Duration
+    /// Refuse children whose id the registry already lists.
+    package var checkExisting: Bool
+    /// Metadata stored with each child.
+    package var metadata: [ChildID: ChildMetadata]
+
+    /// Creates the options.
+    package init(
+        awaited: Bool = true, timeout: Duration = .seconds(10), checkExisting: Bool = true,
+        metadata: [ChildID: ChildMetadata] = [:]
+    ) {
+        self.awaited = awaited
+        self.timeout = timeout
+        self.checkExisting = checkExisting
+        self.metadata = metadata
+    }
+}
+
+/// The options of a stop request.
+package struct StopCommand: Sendable, Hashable {
+    /// Whether the answer waits for every host's confirmation.
+    package var awaited: Bool
+    /// How long an awaited stop may take.
+    package var timeout: Duration
+
+    /// Creates the options.
+    package init(awaited: Bool = true, timeout: Duration = .seconds(10)) {
+        self.awaited = awaited
+        self.timeout = timeout
+    }
+}
+
+/// One thing the supervisor reports about a local child.
+package enum SupervisorReport: Sendable, Hashable {
+    /// A child the machine asked for runs, as `ActorID`.
+    case started(ChildID, ActorID)
+    /// A child the machine asked for could not be created.
+    case startFailed(ChildID, ChildError)
+    /// A running child crashed and runs again under a new actor id (restart intensity allowing).
+    case restarted(ChildID, ActorID)
+    /// A child the machine asked to stop has stopped.
+    case stopped(ChildID)
+    /// A child ended by itself for good: a normal exit of a transient or temporary child, or a
+    /// crash after the restart intensity was spent. It is removed cluster-wide, like a stop.
+    case ended(ChildID)
+    /// The state captured for a handover (`nil`: the child has none to give, or it timed out).
+    case stateCaptured(ChildID, HandoverPayload?)
+}
+
+/// The machine's timers. At most one of each is armed at a time.
+package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
+    /// The debounce window of the current topology batch has ended.
+    case topologyFlush
+    /// Time for the periodic full synchronisation of this node's slots.
+    case syncRound
+    /// Time to look again at children nobody runs (after a join, a heal, or a missed recovery).
+    case reconcile
+    /// Time to stop local duplicates that outlived the grace.
+    case duplicateCheck
+    /// An awaited operation's deadline.
+    case operationDeadline(OperationID)
+    /// A migration step waited too long.
+    case migrationDeadline(UInt64)
+
+    package var description: String {
+        switch self {
+        case .topologyFlush: "topologyFlush"
+        case .syncRound: "syncRound"
+        case .reconcile: "reconcile"
+        case .duplicateCheck: "duplicateCheck"
+        case .operationDeadline(let op): "deadline(\(op))"
+        case .migrationDeadline(let id): "migrationDeadline(\(id))"
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import ClusterNode
+
+/// Moves: children that run here but are placed elsewhere go to their new node, following the
+/// migration strategy's steps (``MigrationStep``): ColdSwap is capture, stop, start with the
+/// states; HotSwap is start holding calls, capture, deliver, stop. Drains and user moves are
+/// the same plans.
+extension HubMachine {
+    /// Moves every running local child whose placement no longer includes this node and that no
+    /// node of its placement runs yet (those are duplicates: ``noteIfMisplaced(_:)``).
+    mutating func rebalance() {
+        guard !isPartitioned, !hasLeft else { return }
+        let candidates = runningIDs.filter { moving[$0] == nil }
+        guard !candidates.isEmpty else { return checkDrainDone() }
+        let placement = placementOf(candidates)
+        var moves: [NodeID: [ChildID]] = [:]
+        for id in candidates {
+            guard let nodes = placement[id], let target = nodes.first, !nodes.contains(local) else { continue }
+            let hosts = Set(registry.info(of: id)?.locations.map(\.node) ?? [])
+            if hosts.isDisjoint(with: nodes) {
+                moves[target, default: []].append(id)
+            } else {
+                noteIfMisplaced(id)
+            }
+        }
+        for (target, ids) in moves.sorted(by: { $0.key < $1.key }) { beginMigration(ids, to: target, operation: nil) }
+        checkDrainDone()
+    }
+
+    mutating func migrateCommand(_ op: OperationID, _ id: ChildID, to target: NodeID) {
+        let refusal: HubError? =
+            if isPartitioned { HubError(.partitioned, "the hub is partitioned on \(local)") }
+            else if target == local { HubError(.sameNode, "\(id) already runs on \(local)") }
+            else if !peers.contains(target) || drainingPeers.contains(target) { HubError(.notAMember, "\(target) is not a hub node") }
+            else if case .running = children[id]?.phase, moving[id] == nil { nil }
+            else { HubError(.notFound, "\(id) does not run on \(local)") }
+        if let refusal { return effects.append(.complete(op, .failed(refusal))) }
+        beginMigration([id], to: target, operation: op)
+    }
+
+    mutating func drainCommand(_ op: OperationID) {
+        guard !hasLeft else { return effects.append(.complete(op, .failed(HubError(.hubStopped, "the hub stopped on \(local)")))) }
+        if !isDraining {
+            isDraining = true
+            broadcast(.draining)
+            placementNodes = currentPlacementNodes()
+        }
+        drainOperation = op
+        rebalance()
+    }
+
+    mutating func leaveCommand(_ op: OperationID) {
+        for peer in peers.sorted() { send(.leaving, to: peer) }
+        for (pending, _) in operations.sorted(by: { $0.key < $1.key }) { finish(pending) }
+        hasLeft = true
+        let local = children.keys.sorted()
+        if !local.isEmpty { effects.append(.stopChildren(local, .shutdown)) }
+        for id in local { children[id]?.phase = .stopping(.shutdown) }
+        publish(registry.purge(self.local))
+        peers = []
+        effects.append(.complete(op, .done))
+    }
+
+    private mutating func checkDrainDone() {
+        guard let op = drainOperation, migrations.isEmpty, runningIDs.allSatisfy({ moving[$0] != nil }) || placementNodes.isEmpty
+        else { return }
+        drainOperation = nil
+        effects.append(.complete(op, .done))
+    }
+
+    // MARK: Driving a plan
+
+    mutating func beginMigration(_ ids: [ChildID], to target: NodeID, operation: OperationID?) {
+        let drafts = ids.compactMap { children[$0]?.draft }
+        guard !drafts.isEmpty else { return }
+        let id = nextMigrationID
+        nextMigrationID += 1
+        for draft in drafts { moving[draft.id] = id }
+        migrations[id] = Migration(
+            id: id, target: target, drafts: Dictionary(uniqueKeysWithValues: drafts.map { ($0.id, $0) }),
+            steps: migrationSteps, operation: operation)
+        effects.append(.setTimer(.migrationDeadline(id), after: settings.migrationTimeout))
+        advance(id)
+    }
+
+    /// Runs the plan's steps until one has to wait (a start on the target, a capture).
+    private mutating func advance(_ id: UInt64) {
+        while var migration = migrations[id], migration.next < migration.steps.count {
+            let step = migration.steps[migration.next]
+            let ids = migration.ids
+            switch step {
+            case .startOnTarget:
+                let holds = migration.steps[migration.next...].contains(.deliverState)
+                migration.next += 1
+                migrations[id] = migration
+                let requests = sendStart(
+                    ids.compactMap { migration.drafts[$0] }, to: migration.target, purpose: .migration,
+                    for: .migration(id), states: migration.states, holdsCalls: holds)
+                migrations[id]?.pendingStarts = Set(requests)
+                return
+            case .sealOrigin:
+                effects.append(.sealCalls(ids))
+            case .captureState:
+                migration.next += 1
+                migration.capturing = Set(ids)
+                migrations[id] = migration
+                effects.append(.captureStates(ids))
+                return
+            case .deliverState:
+                send(.handoverDelivery(states: migration.states, release: ids), to: migration.target)
+            case .stopOrigin:
+                migration.originStopped = true
+                migrations[id] = migration
+                stopLocally(ids, .migrated)
+                migration = migrations[id]!
+            }
+            migration.next += 1
+            migrations[id] = migration
+        }
+        finishMigration(id)
+    }
+
+    /// Whether the step before `next` still waits for something.
+    private func isWaiting(_ migration: Migration) -> Bool {
+        !migration.pendingStarts.isEmpty || !migration.capturing.isEmpty
+    }
+
+    mutating func migrationStarted(_ id: UInt64, _ outcomes: [ChildStartOutcome]) {
+        guard var migration = migrations[id] else { return }
+        for outcome in outcomes where outcome.actorID == nil {
+            dropFromMigration(outcome.childID, of: &migration)
+        }
+        migration.pendingStarts = migration.pendingStarts.filter { outbound[$0] != nil }
+        migrations[id] = migration
+        if migration.drafts.isEmpty { return finishMigration(id) }
+        if !isWaiting(migration) { advance(id) }
+    }
+
+    mutating func stateCaptured(_ id: ChildID, _ state: HandoverPayload?) {
+        guard let migrationID = moving[id], var migration = migrations[migrationID], migration.capturing.remove(id) != nil
+        else { return }
+        if let state { migration.states[id] = state }
+        migrations[migrationID] = migration
+        if !isWaiting(migration) { advance(migrationID) }
+    }
+
+    /// A child of a migration stopped here: nothing more to do for it (the plan goes on).
+    mutating func migrationChildStopped(_ id: ChildID) {}
+
+    /// A moving child that the target could not take: it stays here, or, if it no longer runs
+    /// here, becomes an orphan started where it belongs.
+    private mutating func dropFromMigration(_ id: ChildID, of migration: inout Migration) {
+        guard let draft = migration.drafts.removeValue(forKey: id) else { return }
+        migration.capturing.remove(id)
+        moving[id] = nil
+        if migration.originStopped {
+            if !isCoveredByStop(id, epoch: draft.epoch), registry.version(of: id) == nil {
+                orphans[id] = Orphan(draft: draft, since: now)
+                effects.append(.setTimer(.reconcile, after: settings.orphanGrace))
+            }
+        } else {
+            effects.append(.deliverStates([:], release: [id]))
+        }
+    }
+
+    private mutating func finishMigration(_ id: UInt64) {
+        guard let migration = migrations.removeValue(forKey: id) else { return }
+        effects.append(.cancelTimer(.migrationDeadline(id)))
+        for child in migration.ids {
+            moving[child] = nil
+            effects.append(.hook(.migrated(child, to: migration.target)))
+        }
+        if let op = migration.operation { effects.append(.complete(op, .done)) }
+        checkDrainDone()
+    }
+
+    // MARK: When a plan cannot go on
+
+    /// The start request of migration `id` will never be answered: its target went down.
+    mutating func migrationTargetLost(_ id: UInt64) {
+        abortMigration(id, reason: "its target went down")
+    }
+
+    /// Aborts the migrations towards nodes that left.
+    mutating func migrationsLost(targets: Set<NodeID>) {
+        for (id, migration) in migrations.sorted(by: { $0.key < $1.key }) where targets.contains(migration.target) {
+            abortMigration(id, reason: "\(migration.target) left")
+        }
+    }
+
+    mutating func migrationExpired(_ id: UInt64) {
+        guard let migration = migrations[id] else { return }
+        if !migration.capturing.isEmpty {
+            // Children that did not hand their state over in time move without it.
+            migrations[id]?.capturing = []
+            advance(id)
+        } else {
+            abortMigration(id, reason: "a step took longer than \(settings.migrationTimeout)")
+        }
+    }
+
+    private mutating func abortMigration(_ id: UInt64, reason: String) {
+        guard var migration = migrations[id] else { return }
+        log(.warning, "migration of \(migration.drafts.count) children to \(migration.target) aborted: \(reason)")
+        for child in migration.ids { dropFromMigration(child, of: &migration) }
+        for request in migration.pendingStarts { outbound[request] = nil }
+        migrations[id] = nil
+        effects.append(.cancelTimer(.migrationDeadline(id)))
+        if let op = migration.operation {
+            effects.append(.complete(op, .failed(HubError(.migrateRouteFailed, "the migration was aborted: \(reason)"))))
+        }
+        checkDrainDone()
+    }
+
+    // MARK: The target's side
+
+    mutating func handoverDelivered(_ states: [ChildID: HandoverPayload], release: [ChildID]) {
+        let local = release.filter { children[$0] != nil }
+        if !local.isEmpty { effects.append(.deliverStates(states.filter { local.contains($0.key) }, release: local)) }
+    }
+}

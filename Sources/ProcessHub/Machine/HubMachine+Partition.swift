@@ -1,0 +1,46 @@
+import ClusterNode
+
+/// Quorum: a hub that reaches too few nodes stops its children and refuses work until enough
+/// come back (SPEC §4.5). What the registry listed is kept as a manifest, so the children still
+/// wanted run again when quorum returns.
+extension HubMachine {
+    mutating func decideQuorum(left: [NodeID], joined: [NodeID]) {
+        let members = self.members
+        if !joined.isEmpty {
+            let present = quorum.regainedQuorum(afterJoining: joined, members: members)
+            if isPartitioned && present { leavePartition() }
+        }
+        if !left.isEmpty && !isPartitioned && quorum.lostQuorum(afterLeaving: left, members: members) {
+            enterPartition()
+        }
+    }
+
+    mutating func enterPartition() {
+        isPartitioned = true
+        for row in registry.table.rows {
+            let version = registry.version(of: row.spec.id)!
+            manifest[row.spec.id] = Orphan(
+                draft: RegistryEntryDraft(spec: row.spec, metadata: row.metadata, epoch: version.epoch, authoredBy: version.authoredBy),
+                since: now)
+        }
+        for (id, orphan) in orphans { manifest[id] = orphan }
+        orphans = [:]
+        log(.warning, "\(local) lost quorum: stopping \(children.count) children")
+        stopLocally(children.keys.sorted(), .partitioned)
+        for (op, _) in operations.sorted(by: { $0.key < $1.key }) { finish(op) }
+        effects.append(.hook(.partitioned))
+    }
+
+    /// Quorum is back: the manifest's children nobody runs become orphans, restarted after the
+    /// grace that lets the returning nodes' snapshots arrive.
+    mutating func leavePartition() {
+        isPartitioned = false
+        for (id, kept) in manifest where registry.version(of: id) == nil && !isCoveredByStop(id, epoch: kept.draft.epoch) {
+            orphans[id] = Orphan(draft: kept.draft, since: now)
+        }
+        manifest = [:]
+        log(.info, "\(local) has quorum again")
+        effects.append(.hook(.quorumRegained))
+        effects.append(.setTimer(.reconcile, after: settings.orphanGrace))
+    }
+}

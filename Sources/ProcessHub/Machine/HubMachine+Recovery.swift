@@ -1,0 +1,59 @@
+import ClusterNode
+
+/// Children nobody runs: those whose every instance was lost with a node (orphans), and
+/// replicas missing on their nodes. The node the strategy places an orphan on starts it; every
+/// other node that knows the orphan asks that node after a grace, because the owner may never
+/// have heard of the child (its registration was lost with the node that went down).
+extension HubMachine {
+    /// Starts the orphans placed on this node; with `ownedHereOnly` false, also asks the owners
+    /// of the others that waited longer than the grace.
+    mutating func recoverOrphans(ownedHereOnly: Bool) {
+        guard !isPartitioned, !hasLeft, !orphans.isEmpty else { return }
+        let ids = orphans.keys.sorted()
+        let placement = placementOf(ids)
+        var mine: [RegistryEntryDraft] = []
+        var theirs: [NodeID: [RegistryEntryDraft]] = [:]
+        let now = self.now, grace = settings.orphanGrace
+        for id in ids {
+            guard let orphan = orphans[id], let owner = placement[id]?.first else { continue }
+            if owner == local {
+                mine.append(orphan.draft)
+            } else if !ownedHereOnly, now - orphan.since >= grace, orphan.askedAt.map({ now - $0 >= grace }) ?? true {
+                orphans[id]?.askedAt = now
+                theirs[owner, default: []].append(orphan.draft)
+            }
+        }
+        if !mine.isEmpty {
+            log(.info, "\(local) restarts \(mine.count) children nobody runs")
+            startLocally(mine, waiter: nil)
+        }
+        for (owner, drafts) in theirs.sorted(by: { $0.key < $1.key }) {
+            sendStart(drafts, to: owner, purpose: .recovery, for: .recovery)
+        }
+    }
+
+    /// The periodic look at what nobody runs: orphans, missing replicas, misplaced local children.
+    mutating func reconcile() {
+        guard !isPartitioned, !hasLeft else { return }
+        recoverOrphans(ownedHereOnly: false)
+        startMissingReplicas()
+        rebalance()
+        if !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
+    }
+
+    /// With replication, a child that has fewer instances than its placement asks for and none
+    /// here, though it is placed here, gets one here.
+    private mutating func startMissingReplicas() {
+        let factor = replicationFactor
+        guard factor > 1 else { return }
+        let wanted = min(factor, placementNodes.count)
+        var missing: [RegistryEntryDraft] = []
+        let short = registry.table.rows.filter { $0.slotCount < wanted && children[$0.spec.id] == nil }
+        let placement = placementOf(short.map(\.spec.id))
+        for row in short where placement[row.spec.id]?.contains(local) == true {
+            let version = registry.version(of: row.spec.id)!
+            missing.append(RegistryEntryDraft(spec: row.spec, metadata: row.metadata, epoch: version.epoch, authoredBy: version.authoredBy))
+        }
+        if !missing.isEmpty { startLocally(missing, waiter: nil) }
+    }
+}

@@ -1,0 +1,108 @@
+import ClusterNode
+
+/// The registry and its synchronisation: each node writes only its own slots and pushes every
+/// change to its peers (FIFO per peer); every sync interval it sends all its slots, so a peer
+/// that missed a push repairs it. Stops travel with it as tombstones.
+extension HubMachine {
+    mutating func registered(_ entries: [RegistryEntry], by peer: NodeID) {
+        guard peers.contains(peer) else { return }
+        merge(entries.filter { $0.node == peer }, from: peer)
+    }
+
+    /// Merges a peer's slots, refusing leftovers of stops (and telling their host).
+    private mutating func merge(_ entries: [RegistryEntry], from peer: NodeID) {
+        var changes: [RegistryChange] = []
+        var leftovers: [Tombstone] = []
+        for entry in entries {
+            if isCoveredByStop(entry.childID, epoch: entry.epoch) {
+                leftovers.append(Tombstone(childID: entry.childID, epoch: tombstones[entry.childID]!.epoch))
+                changes += [registry.unregister(entry.childID, on: peer)].compactMap { $0 }
+                continue
+            }
+            if let change = registry.register(entry) { changes.append(change) }
+            if let orphan = orphans[entry.childID], orphan.draft.epoch <= entry.epoch { orphans[entry.childID] = nil }
+            noteIfMisplaced(entry.childID)
+        }
+        publish(changes)
+        if !leftovers.isEmpty { send(.stopChildren(requestID: 0, tombstones: leftovers), to: peer) }
+    }
+
+    mutating func unregistered(_ ids: [ChildID], _ stones: [Tombstone], by peer: NodeID) {
+        guard peers.contains(peer) else { return }
+        applyTombstones(stones)
+        publish(ids.compactMap { registry.unregister($0, on: peer) })
+    }
+
+    mutating func actorUpdated(_ id: ChildID, _ actorID: ActorID, by peer: NodeID) {
+        guard peers.contains(peer), actorID.node == peer else { return }
+        if registry.updateActorID(of: id, on: peer, to: actorID) { publish([.registered(id, ChildLocation(actorID))]) }
+    }
+
+    // MARK: Snapshots
+
+    /// Sends every local slot to `peer`, in parts; the last withdraws whatever it did not list.
+    mutating func sendSnapshot(to peer: NodeID) {
+        let entries = (registry.idsByNode[local] ?? []).sorted().compactMap { registry.entry(of: $0, ownedBy: local) }
+        let parts = entries.isEmpty ? [[]] : entries.chunked(settings.entryChunk).map(Array.init)
+        let stones = tombstoneList
+        for (index, part) in parts.enumerated() {
+            let isLast = index == parts.count - 1
+            send(.snapshot(SnapshotPart(entries: part, tombstones: isLast ? stones : [], isLast: isLast)), to: peer)
+        }
+    }
+
+    mutating func snapshotReceived(_ part: SnapshotPart, from peer: NodeID) {
+        guard peers.contains(peer) else { return }
+        let own = part.entries.filter { $0.node == peer }
+        snapshotIDs[peer, default: []].formUnion(own.map(\.childID))
+        merge(own, from: peer)
+        guard part.isLast else { return }
+        let listed = snapshotIDs.removeValue(forKey: peer) ?? []
+        applyTombstones(part.tombstones)
+        let absent = (registry.idsByNode[peer] ?? []).subtracting(listed)
+        publish(absent.sorted().compactMap { registry.unregister($0, on: peer) })
+    }
+
+    mutating func syncRound() {
+        effects.append(.setTimer(.syncRound, after: random.jittered(settings.syncInterval)))
+        pruneTombstones()
+        for peer in peers.sorted() { sendSnapshot(to: peer) }
+        if !orphans.isEmpty || !isPartitioned { reconcile() }
+    }
+
+    // MARK: Duplicates
+
+    /// Marks a local instance of `id` for the duplicate check when another node runs the child
+    /// where the strategies place it and this node is not one of those places.
+    mutating func noteIfMisplaced(_ id: ChildID) {
+        guard let child = children[id], case .running = child.phase, moving[id] == nil else { return }
+        let placement = placementOf([id])[id] ?? []
+        guard !placement.contains(local) else { return }
+        let placedHosts = Set(registry.info(of: id)?.locations.map(\.node) ?? []).intersection(placement)
+        guard !placedHosts.isEmpty else { return }
+        if suspectedDuplicates.isEmpty { effects.append(.setTimer(.duplicateCheck, after: settings.duplicateGrace)) }
+        suspectedDuplicates.insert(id)
+    }
+
+    /// Stops the local duplicates that are still duplicates after the grace.
+    mutating func checkDuplicates() {
+        let suspects = suspectedDuplicates.sorted()
+        suspectedDuplicates = []
+        let placement = placementOf(suspects)
+        let duplicates = suspects.filter { id in
+            guard let child = children[id], case .running = child.phase, moving[id] == nil else { return false }
+            let nodes = placement[id] ?? []
+            guard !nodes.contains(local) else { return false }
+            return !Set(registry.info(of: id)?.locations.map(\.node) ?? []).intersection(nodes).isEmpty
+        }
+        if !duplicates.isEmpty {
+            log(.info, "stopping \(duplicates.count) duplicate children on \(local)")
+            stopLocally(duplicates, .duplicate)
+        }
+    }
+
+    /// Where the strategies place `ids` on the current nodes.
+    func placementOf(_ ids: [ChildID]) -> [ChildID: [NodeID]] {
+        distribution.belongsTo(ids, replicationFactor: replicationFactor, nodes: placementNodes)
+    }
+}

@@ -1,0 +1,216 @@
+import ClusterNode
+
+/// Starting children: the API's start, start requests from peers, their answers, and placing
+/// a start again when its target went down before it answered.
+extension HubMachine {
+    mutating func startCommand(_ op: OperationID, _ specs: [ChildSpec], _ options: StartCommand) {
+        if let refusal = refusal(ofStart: specs, options) {
+            effects.append(.complete(op, .failed(refusal)))
+            return
+        }
+        let drafts = specs.map { spec in
+            RegistryEntryDraft(
+                spec: spec, metadata: options.metadata[spec.id] ?? [:], epoch: nextEpoch(of: spec.id), authoredBy: local)
+        }
+        operations[op] = PendingOperation(
+            awaited: options.awaited, order: specs.map(\.id), waiting: [:],
+            drafts: Dictionary(uniqueKeysWithValues: drafts.map { ($0.id, $0) }))
+        if !options.awaited { effects.append(.complete(op, .dispatched)) }
+        effects.append(.setTimer(.operationDeadline(op), after: options.timeout))
+        dispatch(drafts, for: op)
+        completeIfAnswered(op)
+    }
+
+    /// Why a start must be refused as a whole, if it must.
+    private func refusal(ofStart specs: [ChildSpec], _ options: StartCommand) -> HubError? {
+        if hasLeft { return HubError(.hubStopped, "the hub stopped on \(local)") }
+        if isPartitioned { return HubError(.partitioned, "the hub is partitioned on \(local)") }
+        if isDraining { return HubError(.draining, "\(local) drains") }
+        if specs.isEmpty { return HubError(.noChildren, "no children to start") }
+        let ids = specs.map(\.id)
+        if Set(ids).count != ids.count { return HubError(.duplicateChildIDs, "a child id appears twice in the batch") }
+        if options.checkExisting {
+            let existing = ids.filter { registry.version(of: $0) != nil || children[$0] != nil }
+            if !existing.isEmpty {
+                return HubError(.alreadyStarted, "\(existing.count) children are already started", childIDs: existing)
+            }
+        }
+        return nil
+    }
+
+    /// A row version newer than any this node knows for `id`, stops included: a new start.
+    private func nextEpoch(of id: ChildID) -> UInt64 {
+        let known = [registry.version(of: id)?.epoch, tombstones[id]?.epoch, orphans[id]?.draft.epoch, children[id]?.draft.epoch]
+        return (known.compactMap { $0 }.max() ?? 0) + 1
+    }
+
+    /// Places `drafts` on the current nodes and sends each node its share.
+    mutating func dispatch(_ drafts: [RegistryEntryDraft], for op: OperationID) {
+        let placement = distribution.belongsTo(drafts.map(\.id), replicationFactor: replicationFactor, nodes: placementNodes)
+        var shares: [NodeID: [RegistryEntryDraft]] = [:]
+        for draft in drafts {
+            let nodes = placement[draft.id] ?? []
+            operations[op]?.attempts[draft.id, default: 0] += 1
+            if nodes.isEmpty {
+                operations[op]?.errors[draft.id] = ChildError(.noResponse, "no hub node can host \(draft.id)")
+                continue
+            }
+            operations[op]?.waiting[draft.id, default: []].formUnion(nodes)
+            for node in nodes { shares[node, default: []].append(draft) }
+        }
+        for (node, share) in shares.sorted(by: { $0.key < $1.key }) {
+            if node == local {
+                startLocally(share, waiter: .operation(op))
+            } else {
+                sendStart(share, to: node, purpose: .user, for: .start(op))
+            }
+        }
+    }
+
+    /// Sends a start request in chunks, each tracked until answered.
+    @discardableResult
+    mutating func sendStart(
+        _ drafts: [RegistryEntryDraft], to node: NodeID, purpose: StartPurpose, for request: OutboundRequest.Purpose,
+        states: [ChildID: HandoverPayload] = [:], holdsCalls: Bool = false
+    ) -> [UInt64] {
+        drafts.chunked(settings.startChunk).map { chunk in
+            let requestID = newRequestID()
+            outbound[requestID] = OutboundRequest(peer: node, purpose: request, childIDs: chunk.map(\.id))
+            let chunkStates = states.filter { state in chunk.contains { $0.id == state.key } }
+            send(.startChildren(StartChildren(
+                requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls)),
+                to: node)
+            return requestID
+        }
+    }
+
+    var replicationFactor: Int { redundancy.replicationFactor(hubNodeCount: placementNodes.count) }
+
+    // MARK: A peer asks this node to start children
+
+    mutating func startRequested(_ request: StartChildren, by peer: NodeID) {
+        guard peers.contains(peer) else { return }
+        let key = InboundKey(peer: peer, requestID: request.requestID)
+        inbound[key] = InboundStart(remaining: Set(request.children.map(\.id)))
+        var accepted: [RegistryEntryDraft] = []
+        for draft in request.children {
+            if let error = refusal(ofStart: draft, request.purpose) {
+                inboundAnswered(key, draft.id, .failure(error))
+            } else {
+                accepted.append(draft)
+            }
+        }
+        startLocally(accepted, waiter: .inbound(key), states: request.states, holdsCalls: request.holdsCalls)
+    }
+
+    /// Why this node refuses to start `draft` for a peer, if it does.
+    private func refusal(ofStart draft: RegistryEntryDraft, _ purpose: StartPurpose) -> ChildError? {
+        if hasLeft || isDraining { return ChildError(.noResponse, "\(local) is leaving the hub") }
+        if isPartitioned { return ChildError(.partitioned, "\(local) is partitioned") }
+        if isCoveredByStop(draft.id, epoch: draft.epoch) { return ChildError(.stopped, "\(draft.id) was stopped on purpose") }
+        return nil
+    }
+
+    mutating func inboundAnswered(_ key: InboundKey, _ id: ChildID, _ result: Result<ActorID, ChildError>) {
+        guard var request = inbound[key], request.remaining.remove(id) != nil else { return }
+        switch result {
+        case .success(let actorID): request.outcomes.append(ChildStartOutcome(childID: id, node: local, actorID: actorID))
+        case .failure(let error): request.outcomes.append(ChildStartOutcome(childID: id, node: local, error: error))
+        }
+        if request.remaining.isEmpty {
+            inbound[key] = nil
+            if peers.contains(key.peer) {
+                send(.startReply(requestID: key.requestID, outcomes: request.outcomes), to: key.peer)
+            }
+        } else {
+            inbound[key] = request
+        }
+    }
+
+    // MARK: Answers to this node's start requests
+
+    mutating func startReplied(_ requestID: UInt64, _ outcomes: [ChildStartOutcome], by peer: NodeID) {
+        guard let request = outbound[requestID], request.peer == peer else { return }
+        outbound[requestID] = nil
+        switch request.purpose {
+        case .start(let op):
+            for outcome in outcomes {
+                let result: Result<ActorID, ChildError> = outcome.actorID.map { .success($0) }
+                    ?? .failure(outcome.error ?? ChildError(.startFailed, "no outcome"))
+                operationAnswered(op, outcome.childID, from: peer, result)
+            }
+        case .migration(let id):
+            migrationStarted(id, outcomes)
+        case .recovery, .stop:
+            break
+        }
+    }
+
+    mutating func operationAnswered(_ op: OperationID, _ id: ChildID, from node: NodeID, _ result: Result<ActorID, ChildError>) {
+        guard var operation = operations[op], operation.waiting[id]?.remove(node) != nil else { return }
+        switch result {
+        case .success(let actorID): operation.actorIDs[id, default: []].append(actorID)
+        case .failure(let error): operation.errors[id] = error
+        }
+        if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
+        operations[op] = operation
+        completeIfAnswered(op)
+    }
+
+    mutating func completeIfAnswered(_ op: OperationID) {
+        guard let operation = operations[op], operation.waiting.isEmpty else { return }
+        finish(op)
+    }
+
+    /// Answers `op` with what it has; children still waiting fail with `noResponse`.
+    mutating func finish(_ op: OperationID) {
+        guard let operation = operations.removeValue(forKey: op) else { return }
+        effects.append(.cancelTimer(.operationDeadline(op)))
+        guard operation.awaited else { return }
+        let outcomes = operation.order.map { id in
+            if let error = operation.errors[id] { return ChildOutcome(childID: id, actorIDs: operation.actorIDs[id] ?? [], error: error) }
+            if operation.waiting[id] != nil {
+                return ChildOutcome(childID: id, actorIDs: operation.actorIDs[id] ?? [], error: ChildError(.noResponse, "no answer for \(id) in time"))
+            }
+            return ChildOutcome(childID: id, actorIDs: (operation.actorIDs[id] ?? []).sorted { $0.node < $1.node })
+        }
+        effects.append(.complete(op, .children(outcomes)))
+    }
+
+    mutating func operationExpired(_ op: OperationID) { finish(op) }
+
+    // MARK: A start's target went down before it answered
+
+    /// Places again, on the nodes of the new batch, the children of start requests `gone` did
+    /// not answer: they may never have started, and the requester is the only one who knows them.
+    mutating func redispatchStarts(to gone: Set<NodeID>) {
+        let lost = outbound.filter { gone.contains($0.value.peer) }.sorted { $0.key < $1.key }
+        for (requestID, request) in lost {
+            outbound[requestID] = nil
+            switch request.purpose {
+            case .start(let op): redispatch(request.childIDs, of: op, from: request.peer)
+            case .migration(let id): migrationTargetLost(id)
+            case .stop(let op): request.childIDs.forEach { operationAnswered(op, $0, from: request.peer, .failure(ChildError(.noResponse, "\(request.peer) went down"))) }
+            case .recovery: break
+            }
+        }
+        for key in inbound.keys where gone.contains(key.peer) { inbound[key] = nil }
+    }
+
+    private mutating func redispatch(_ ids: [ChildID], of op: OperationID, from node: NodeID) {
+        guard var operation = operations[op] else { return }
+        var again: [RegistryEntryDraft] = []
+        for id in ids where operation.waiting[id]?.remove(node) != nil {
+            if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
+            guard let draft = operation.drafts[id], !isCoveredByStop(id, epoch: draft.epoch) else { continue }
+            if (operation.attempts[id] ?? 0) >= settings.maxStartAttempts {
+                operation.errors[id] = ChildError(.noResponse, "every node \(id) was placed on went down")
+            } else {
+                again.append(draft)
+            }
+        }
+        operations[op] = operation
+        if !again.isEmpty && !isPartitioned { dispatch(again, for: op) }
+        completeIfAnswered(op)
+    }
+}

@@ -1,0 +1,101 @@
+import ClusterNode
+
+/// Members and topology batches: who is reachable, who runs the hub, and what a batch of joins
+/// and departures changes (placement, lost children, quorum, moves).
+extension HubMachine {
+    mutating func memberUp(_ node: NodeID) {
+        guard node != local else { return }
+        for stale in peers.union(reachable) where stale.sameEndpoint(as: node) && stale != node {
+            memberDown(stale, reason: .replaced)
+        }
+        reachable.insert(node)
+        send(.announce(Announcement(isReply: false, isDraining: isDraining, tombstones: tombstoneList)), to: node)
+    }
+
+    mutating func memberDown(_ node: NodeID, reason: MemberDownReason) {
+        reachable.remove(node)
+        snapshotIDs[node] = nil
+        guard peers.contains(node) else { return }
+        removePeer(node)
+        log(.info, "hub peer \(node) down (\(reason.rawValue))")
+    }
+
+    private mutating func removePeer(_ node: NodeID) {
+        peers.remove(node)
+        drainingPeers.remove(node)
+        enqueue(.left(node))
+    }
+
+    mutating func announced(_ announcement: Announcement, by peer: NodeID) {
+        guard reachable.contains(peer) else { return }
+        applyTombstones(announcement.tombstones)
+        guard !peers.contains(peer) else { return }
+        if !announcement.isReply {
+            send(.announce(Announcement(isReply: true, isDraining: isDraining, tombstones: tombstoneList)), to: peer)
+        }
+        peers.insert(peer)
+        if announcement.isDraining { drainingPeers.insert(peer) }
+        sendSnapshot(to: peer)
+        enqueue(.joined(peer))
+    }
+
+    mutating func peerDrains(_ peer: NodeID) {
+        guard peers.contains(peer), !drainingPeers.contains(peer) else { return }
+        drainingPeers.insert(peer)
+        enqueue(.drained(peer))
+    }
+
+    mutating func peerLeaves(_ peer: NodeID) {
+        guard peers.contains(peer) else { return }
+        removePeer(peer)
+        log(.info, "hub peer \(peer) left")
+    }
+
+    /// Adds an event to the batch, opening the debounce window with the first one.
+    private mutating func enqueue(_ event: TopologyEvent) {
+        if pendingTopology.isEmpty { effects.append(.setTimer(.topologyFlush, after: settings.debounce)) }
+        pendingTopology.append(event)
+    }
+
+    // MARK: Applying a batch
+
+    mutating func flushTopology() {
+        let events = pendingTopology
+        pendingTopology = []
+        guard !events.isEmpty else { return }
+        let left = Set(events.compactMap { if case .left(let node) = $0 { node } else { nil } })
+        let joined = Set(events.compactMap { if case .joined(let node) = $0 { node } else { nil } }).intersection(peers)
+        placementNodes = currentPlacementNodes()
+        for node in left.sorted() { loseSlots(of: node) }
+        for node in left.sorted() { effects.append(.hook(.nodeLeft(node))) }
+        for node in joined.sorted() { effects.append(.hook(.nodeJoined(node))) }
+        decideQuorum(left: left.sorted(), joined: joined.sorted())
+        redispatchStarts(to: left)
+        migrationsLost(targets: left)
+        guard !isPartitioned else { return }
+        rebalance()
+        recoverOrphans(ownedHereOnly: true)
+        if !joined.isEmpty || !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
+    }
+
+    /// The nodes that take children: peers that do not drain, and this one unless it drains.
+    func currentPlacementNodes() -> [NodeID] {
+        var nodes = peers.subtracting(drainingPeers)
+        if !isDraining && !hasLeft { nodes.insert(local) }
+        return nodes.sorted()
+    }
+
+    /// Purges a departed node's slots; the children that had no other instance become orphans.
+    private mutating func loseSlots(of node: NodeID) {
+        let ids = (registry.idsByNode[node] ?? []).sorted()
+        let entries = ids.compactMap { registry.entry(of: $0, ownedBy: node) }
+        publish(registry.purge(node))
+        for entry in entries where registry.version(of: entry.childID) == nil && children[entry.childID] == nil {
+            guard !isCoveredByStop(entry.childID, epoch: entry.epoch) else { continue }
+            orphans[entry.childID] = Orphan(draft: RegistryEntryDraft(entry), since: now)
+        }
+    }
+
+    /// This node and every hub peer it reaches, draining ones included: what quorum counts.
+    var members: [NodeID] { (peers.union([local])).sorted() }
+}

@@ -1,0 +1,272 @@
+import ClusterNode
+
+/// The hub's coordinator as a pure state machine: it takes one ``HubInput`` at a time and answers
+/// with the ``HubEffect``s its driver must carry out.
+///
+/// It does no I/O, reads no clock and draws randomness only from its own seeded generator: the
+/// time comes with every input, so the same inputs always give the same effects. Production runs
+/// it behind a thin driver (transport, supervisor, timers); ``ProcessHubTesting``'s
+/// `SimulatedCluster` runs several of it on a virtual clock.
+///
+/// Each flow lives in a file named after it: members and topology batches
+/// (`HubMachine+Topology`), starts (`+Start`), stops (`+Stop`), the registry and its
+/// synchronisation (`+Registry`), children nobody runs (`+Recovery`), quorum (`+Partition`),
+/// moves and drains (`+Migration`), and the local children (`+Children`).
+package struct HubMachine: Sendable {
+    // MARK: Configuration
+
+    /// This node.
+    package let local: NodeID
+    package let settings: MachineSettings
+    let distribution: any DistributionStrategy
+    let redundancy: any RedundancyStrategy
+    let migrationSteps: [MigrationStep]
+    var quorum: any PartitionPolicy
+    var random: MachineRandom
+
+    // MARK: Time and output of the current input
+
+    /// The time of the input being handled (from the driver's clock, virtual in a simulation).
+    private(set) var now: Duration = .zero
+    var effects: [HubEffect] = []
+    /// Messages for every peer, in order, sent when the input is handled.
+    var broadcasts: [HubPeerMessage] = []
+
+    // MARK: Members
+
+    /// Nodes the engine reports reachable.
+    var reachable: Set<NodeID> = []
+    /// Hub peers: reachable nodes that announced the hub (draining ones included).
+    var peers: Set<NodeID> = []
+    /// Peers that drain: they keep their slots, but nothing is placed on them.
+    var drainingPeers: Set<NodeID> = []
+    /// The nodes children are placed on, as of the last topology batch, sorted.
+    var placementNodes: [NodeID]
+    /// Topology events waiting for the debounce window.
+    var pendingTopology: [TopologyEvent] = []
+    var isDraining = false
+    var hasLeft = false
+
+    // MARK: Registry
+
+    var registry = RegistryState()
+    /// Stops remembered, by child.
+    var tombstones: [ChildID: TombstoneRecord] = [:]
+    /// Children the registry listed whose every instance was lost, kept until someone runs them.
+    var orphans: [ChildID: Orphan] = [:]
+    /// Snapshot parts received so far, by sender.
+    var snapshotIDs: [NodeID: Set<ChildID>] = [:]
+    /// Local children that may be duplicates, checked when ``HubTimer/duplicateCheck`` fires.
+    var suspectedDuplicates: Set<ChildID> = []
+
+    // MARK: Local children, requests, operations
+
+    var children: [ChildID: LocalChild] = [:]
+    var nextRequestID: UInt64 = 1
+    /// Requests this node sent and awaits an answer to.
+    var outbound: [UInt64: OutboundRequest] = [:]
+    /// Start requests from peers being carried out here.
+    var inbound: [InboundKey: InboundStart] = [:]
+    var operations: [OperationID: PendingOperation] = [:]
+    var drainOperation: OperationID?
+
+    // MARK: Partition and migrations
+
+    var isPartitioned = false
+    /// What the registry listed when quorum was lost: restarted, where still wanted, when it returns.
+    var manifest: [ChildID: Orphan] = [:]
+    var migrations: [UInt64: Migration] = [:]
+    /// The migration each moving child belongs to.
+    var moving: [ChildID: UInt64] = [:]
+    var nextMigrationID: UInt64 = 1
+
+    /// A machine for `local` with `configuration`'s strategies; `seed` fixes its random choices.
+    package init(local: NodeID, configuration: HubConfiguration, settings: MachineSettings? = nil, seed: UInt64) {
+        self.local = local
+        self.settings = settings ?? MachineSettings(configuration)
+        self.distribution = configuration.distribution
+        self.redundancy = configuration.redundancy
+        self.migrationSteps = Self.steps(of: configuration.migration)
+        self.quorum = configuration.partitionTolerance.makePolicy()
+        self.random = MachineRandom(seed: seed)
+        self.placementNodes = [local]
+    }
+
+    /// The strategy's steps, without the state steps when it does not hand state over.
+    private static func steps(of strategy: any MigrationStrategy) -> [MigrationStep] {
+        let stateSteps: Set<MigrationStep> = [.sealOrigin, .captureState, .deliverState]
+        return strategy.handover ? strategy.steps : strategy.steps.filter { !stateSteps.contains($0) }
+    }
+
+    // MARK: The entry point
+
+    /// Handles one input at time `now` (measured from any fixed origin, never going back).
+    package mutating func handle(_ input: HubInput, now: Duration) -> [HubEffect] {
+        self.now = max(self.now, now)
+        if hasLeft, case .supervisor = input {} else if hasLeft { return [] }
+        switch input {
+        case .hubStarted: hubStarted()
+        case .memberUp(let node): memberUp(node)
+        case .memberDown(let node, let reason): memberDown(node, reason: reason)
+        case .received(let envelope, let from): received(envelope, from: from)
+        case .command(let op, let command): perform(command, op)
+        case .timerFired(let timer): timerFired(timer)
+        case .supervisor(let reports): reports.forEach { supervisor($0) }
+        }
+        flushBroadcasts()
+        defer { effects = [] }
+        return effects
+    }
+
+    private mutating func received(_ envelope: HubEnvelope, from peer: NodeID) {
+        guard envelope.version >= HubEnvelope.oldestReadableVersion, envelope.version <= HubEnvelope.currentVersion
+        else {
+            log(.warning, "ignored a hub message of protocol version \(envelope.version) from \(peer)")
+            return
+        }
+        switch envelope.message {
+        case .announce(let announcement): announced(announcement, by: peer)
+        case .startChildren(let request): startRequested(request, by: peer)
+        case .startReply(let id, let outcomes): startReplied(id, outcomes, by: peer)
+        case .stopChildren(let id, let tombstones): stopRequested(id, tombstones, by: peer)
+        case .stopReply(let id, let stopped): stopReplied(id, stopped, by: peer)
+        case .registered(let entries): registered(entries, by: peer)
+        case .unregistered(let ids, let tombstones): unregistered(ids, tombstones, by: peer)
+        case .actorUpdated(let id, let actorID): actorUpdated(id, actorID, by: peer)
+        case .snapshot(let part): snapshotReceived(part, from: peer)
+        case .handoverDelivery(let states, let release): handoverDelivered(states, release: release)
+        case .draining: peerDrains(peer)
+        case .leaving: peerLeaves(peer)
+        }
+    }
+
+    private mutating func perform(_ command: HubCommand, _ op: OperationID) {
+        switch command {
+        case .start(let specs, let options): startCommand(op, specs, options)
+        case .stop(let ids, let options): stopCommand(op, ids, options)
+        case .migrate(let id, let target): migrateCommand(op, id, to: target)
+        case .drain: drainCommand(op)
+        case .leave: leaveCommand(op)
+        }
+    }
+
+    private mutating func timerFired(_ timer: HubTimer) {
+        switch timer {
+        case .topologyFlush: flushTopology()
+        case .syncRound: syncRound()
+        case .reconcile: reconcile()
+        case .duplicateCheck: checkDuplicates()
+        case .operationDeadline(let op): operationExpired(op)
+        case .migrationDeadline(let id): migrationExpired(id)
+        }
+    }
+
+    private mutating func hubStarted() {
+        let members = [local]
+        if quorum.startsWithoutQuorum(members: members) { enterPartition() }
+        effects.append(.setTimer(.syncRound, after: random.jittered(settings.syncInterval)))
+    }
+
+    // MARK: Output helpers
+
+    mutating func send(_ message: HubPeerMessage, to peer: NodeID) {
+        effects.append(.send(HubEnvelope(message), to: peer))
+    }
+
+    /// Queues a message for every peer, merging it into the previous one of the same kind.
+    mutating func broadcast(_ message: HubPeerMessage) {
+        switch (broadcasts.last, message) {
+        case (.registered(let a), .registered(let b)):
+            broadcasts[broadcasts.count - 1] = .registered(a + b)
+        case (.unregistered(let a, let ta), .unregistered(let b, let tb)):
+            broadcasts[broadcasts.count - 1] = .unregistered(a + b, tombstones: ta + tb)
+        default:
+            broadcasts.append(message)
+        }
+    }
+
+    private mutating func flushBroadcasts() {
+        guard !broadcasts.isEmpty else { return }
+        let messages = broadcasts.flatMap { chunked($0) }
+        broadcasts = []
+        for peer in peers.sorted() {
+            for message in messages { send(message, to: peer) }
+        }
+    }
+
+    /// `message` cut into parts of bounded size.
+    func chunked(_ message: HubPeerMessage) -> [HubPeerMessage] {
+        switch message {
+        case .registered(let entries) where entries.count > settings.entryChunk:
+            entries.chunked(settings.entryChunk).map { .registered(Array($0)) }
+        case .unregistered(let ids, let tombstones) where ids.count > settings.entryChunk * 4:
+            ids.chunked(settings.entryChunk * 4).enumerated().map { index, part in
+                .unregistered(Array(part), tombstones: index == 0 ? tombstones : [])
+            }
+        default:
+            [message]
+        }
+    }
+
+    mutating func log(_ level: MachineLogLevel, _ message: String) {
+        effects.append(.log(level, message))
+    }
+
+    mutating func publish(_ changes: [RegistryChange]) {
+        if !changes.isEmpty { effects.append(.registryChanged(changes)) }
+    }
+
+    mutating func newRequestID() -> UInt64 {
+        defer { nextRequestID += 1 }
+        return nextRequestID
+    }
+}
+
+// MARK: Reads
+
+extension HubMachine {
+    /// Every child the registry lists, with the actor ids of its instances (ordered by node).
+    package var registryView: [ChildID: [ActorID]] {
+        var view: [ChildID: [ActorID]] = [:]
+        view.reserveCapacity(registry.table.count)
+        for row in registry.table.rows { view[row.spec.id] = registry.locations(row).map(\.actorID) }
+        return view
+    }
+
+    /// What the registry knows of `id`.
+    package func child(_ id: ChildID) -> ChildInfo? { registry.info(of: id) }
+
+    /// How many children the registry lists.
+    package var registryCount: Int { registry.table.count }
+
+    /// The local children and their actor ids (those still starting have none yet).
+    package var localChildren: [ChildID: ActorID?] {
+        children.mapValues { child in
+            if case .running(let actorID) = child.phase { return actorID }
+            return nil
+        }
+    }
+
+    /// The hub's peers, sorted.
+    package var hubPeers: [NodeID] { peers.sorted() }
+
+    /// The nodes children are placed on, sorted.
+    package var hubNodes: [NodeID] { placementNodes }
+
+    /// Whether quorum is lost here.
+    package var partitioned: Bool { isPartitioned }
+
+    /// Whether topology events wait for their batch or migrations are in flight.
+    package var isBusy: Bool {
+        !pendingTopology.isEmpty || !migrations.isEmpty || !outbound.isEmpty || !inbound.isEmpty
+    }
+
+    /// Whether the machine waits for anything: a batch, a migration, a request, an orphan.
+    package var isSettled: Bool { !isBusy && orphans.isEmpty && suspectedDuplicates.isEmpty }
+
+    /// The version of `id`'s row (its epoch), as this node knows it.
+    package func epoch(of id: ChildID) -> UInt64? { registry.version(of: id)?.epoch }
+
+    /// Whether this node remembers a stop of `id`.
+    package func remembersStop(of id: ChildID) -> Bool { tombstones[id] != nil }
+}

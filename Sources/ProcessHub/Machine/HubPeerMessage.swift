@@ -1,0 +1,125 @@
+import ClusterNode
+
+/// One hub-to-hub message on the wire, with the protocol version it was written in.
+///
+/// Every message between the hubs of two nodes is one of ``HubPeerMessage``'s cases, delivered
+/// through one entry point. A receiver refuses a version it does not speak with a typed error
+/// (``HubError/Code/unsupportedProtocol``) and changes nothing.
+package struct HubEnvelope: Sendable, Codable, CustomStringConvertible {
+    /// The protocol version this build writes.
+    package static let currentVersion: UInt16 = 1
+    /// The oldest version this build still reads.
+    package static let oldestReadableVersion: UInt16 = 1
+
+    /// The version the sender wrote.
+    var version: UInt16
+    /// The message.
+    var message: HubPeerMessage
+
+    init(_ message: HubPeerMessage) {
+        self.version = Self.currentVersion
+        self.message = message
+    }
+
+    /// A one-line summary for traces.
+    package var description: String { message.summary }
+}
+
+/// The hub protocol: what one node's hub tells another's.
+enum HubPeerMessage: Sendable, Codable {
+    /// "I run this hub." Answered once with `isReply`; both sides then send their snapshots.
+    case announce(Announcement)
+    /// Start children here (a user's start, a recovery, or a move).
+    case startChildren(StartChildren)
+    /// The outcomes of a ``StartChildren`` request, once every child of it has one.
+    case startReply(requestID: UInt64, outcomes: [ChildStartOutcome])
+    /// Stop these children (if hosted here) and remember the stop.
+    case stopChildren(requestID: UInt64, tombstones: [Tombstone])
+    /// Which of a stop request's children this node stopped.
+    case stopReply(requestID: UInt64, stopped: [ChildID])
+    /// Slots the sender now hosts.
+    case registered([RegistryEntry])
+    /// Slots the sender withdrew (moves, duplicates, partitions, crashes given up); stops travel as
+    /// tombstones.
+    case unregistered([ChildID], tombstones: [Tombstone])
+    /// A local child restarted under a new actor id.
+    case actorUpdated(ChildID, ActorID)
+    /// One part of the sender's full slot list; the last part withdraws every slot not listed.
+    case snapshot(SnapshotPart)
+    /// States for instances started holding calls (HotSwap with handover).
+    case handoverDelivery(states: [ChildID: HandoverPayload], release: [ChildID])
+    /// The sender drains: place nothing there, but its slots stay until it withdraws them.
+    case draining
+    /// The sender leaves the hub.
+    case leaving
+
+    var summary: String {
+        switch self {
+        case .announce(let a): "announce(\(a.isReply ? "reply" : "hello")\(a.isDraining ? ",draining" : ""), \(a.tombstones.count) stops)"
+        case .startChildren(let r): "start#\(r.requestID)(\(r.purpose.rawValue), \(r.children.count): \(r.children.prefix(3).map(\.spec.id).joined(separator: ","))\(r.children.count > 3 ? "…" : ""))"
+        case .startReply(let id, let outcomes): "startReply#\(id)(\(outcomes.count), \(outcomes.filter { $0.error != nil }.count) failed)"
+        case .stopChildren(let id, let t): "stop#\(id)(\(t.map(\.childID).prefix(3).joined(separator: ","))\(t.count > 3 ? "…" : ""))"
+        case .stopReply(let id, let s): "stopReply#\(id)(\(s.count))"
+        case .registered(let e): "registered(\(e.count): \(e.prefix(3).map(\.childID).joined(separator: ","))\(e.count > 3 ? "…" : ""))"
+        case .unregistered(let ids, let t): "unregistered(\(ids.count), \(t.count) stops)"
+        case .actorUpdated(let id, _): "actorUpdated(\(id))"
+        case .snapshot(let p): "snapshot(\(p.entries.count)\(p.isLast ? ", last" : ""), \(p.tombstones.count) stops)"
+        case .handoverDelivery(let s, let r): "handover(\(s.count) states, \(r.count) released)"
+        case .draining: "draining"
+        case .leaving: "leaving"
+        }
+    }
+}
+
+/// The body of ``HubPeerMessage/announce(_:)``.
+struct Announcement: Sendable, Codable {
+    var isReply: Bool
+    var isDraining: Bool
+    /// Stops the sender remembers: the receiver may have missed them while the two were apart.
+    var tombstones: [Tombstone]
+}
+
+/// Why children are started on a node.
+enum StartPurpose: String, Sendable, Codable {
+    /// A user's start.
+    case user
+    /// A restart of children nobody runs any more (their node went down, or a partition ended).
+    case recovery
+    /// A move decided by the hub or asked for by a user.
+    case migration
+}
+
+/// The body of ``HubPeerMessage/startChildren(_:)``.
+struct StartChildren: Sendable, Codable {
+    var requestID: UInt64
+    var purpose: StartPurpose
+    /// Each child with its row version.
+    var children: [RegistryEntryDraft]
+    /// Handed-over states to begin with.
+    var states: [ChildID: HandoverPayload]
+    /// The new instances hold their calls until a ``HubPeerMessage/handoverDelivery(states:release:)``.
+    var holdsCalls: Bool
+}
+
+/// A child to start, with the row version its registration will carry.
+struct RegistryEntryDraft: Sendable, Codable, Hashable {
+    var spec: ChildSpec
+    var metadata: ChildMetadata
+    var epoch: UInt64
+    var authoredBy: NodeID
+}
+
+/// One part of a snapshot.
+struct SnapshotPart: Sendable, Codable {
+    var entries: [RegistryEntry]
+    var tombstones: [Tombstone]
+    var isLast: Bool
+}
+
+/// A child stopped on purpose, at the row version it had: every instance of that version or an
+/// older one is a leftover, wherever it turns up, and is stopped. A later start authors a newer
+/// version, so it is a new start, not a resurrection.
+struct Tombstone: Sendable, Codable, Hashable {
+    var childID: ChildID
+    var epoch: UInt64
+}

@@ -1,0 +1,64 @@
+import ClusterNode
+
+/// The time limits and sizes the hub's state machine works with, read from the configuration
+/// once when the hub starts.
+package struct MachineSettings: Sendable, Hashable {
+    /// How long topology events are gathered into one batch (``HubConfiguration/clusterEventDebounce``).
+    package var debounce: Duration = .milliseconds(20)
+    /// The period of the full synchronisation round (``SynchronizationStrategy/syncInterval``).
+    package var syncInterval: Duration = .seconds(15)
+    /// How long after a join, a heal or a regained quorum children nobody seems to run wait
+    /// before they are restarted: the snapshots of the returning nodes arrive first, so a child
+    /// that still runs over there is not started twice.
+    package var orphanGrace: Duration = .seconds(1)
+    /// How long a local copy of a child that runs where the strategies place it survives before
+    /// it is stopped (a move may be finishing).
+    package var duplicateGrace: Duration = .seconds(1)
+    /// How long a stop is remembered (and told to returning peers). Longer than any partition
+    /// the cluster should heal from without resurrecting stopped children.
+    package var stopMemory: Duration = .seconds(600)
+    /// At most this many stops are remembered; the oldest go first.
+    package var maxRememberedStops: Int = 100_000
+    /// How long one migration step (a start on the target, a state capture) may take.
+    package var migrationTimeout: Duration = .seconds(15)
+    /// How many children one start message carries at most.
+    package var startChunk: Int = 4_000
+    /// How many registry entries one message carries at most.
+    package var entryChunk: Int = 4_000
+    /// How many times a start whose target went down is placed again before it fails.
+    package var maxStartAttempts: Int = 5
+
+    /// The defaults.
+    package init() {}
+
+    /// The settings `configuration` asks for.
+    package init(_ configuration: HubConfiguration) {
+        debounce = configuration.clusterEventDebounce
+        syncInterval = configuration.synchronization.syncInterval
+        migrationTimeout = configuration.migrationTimeout
+    }
+}
+
+/// The machine's own random numbers (SplitMix64), seeded from outside, so a run replays exactly.
+package struct MachineRandom: RandomNumberGenerator, Sendable, Hashable {
+    private var state: UInt64
+
+    /// A generator whose sequence is fixed by `seed`.
+    package init(seed: UInt64) { state = seed }
+
+    /// The next value.
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `base` moved by up to ±`percent` %, so periodic rounds of many nodes do not line up.
+    package mutating func jittered(_ base: Duration, percent: Int = 10) -> Duration {
+        let spread = Int64(percent * 2 + 1)
+        let offset = Int64(next() % UInt64(spread)) - Int64(percent)
+        return base * Double(100 + offset) / 100
+    }
+}
