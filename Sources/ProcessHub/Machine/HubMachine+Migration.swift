@@ -215,6 +215,7 @@ extension HubMachine {
 
     mutating func handoverDelivered(_ states: [ChildID: HandoverPayload], release: [ChildID]) {
         let local = release.filter { children[$0] != nil }
-        if !local.isEmpty { effects.append(.deliverStates(states.filter { local.contains($0.key) }, release: local)) }
+        let hosted = Set(local)
+        if !local.isEmpty { effects.append(.deliverStates(states.filter { hosted.contains($0.key) }, release: local)) }
     }
 }

@@ -76,7 +76,8 @@ extension HubMachine {
         drafts.chunked(settings.startChunk).map { chunk in
             let requestID = newRequestID()
             outbound[requestID] = OutboundRequest(peer: node, purpose: request, childIDs: chunk.map(\.id))
-            let chunkStates = states.filter { state in chunk.contains { $0.id == state.key } }
+            var chunkStates: [ChildID: HandoverPayload] = [:]
+            for draft in chunk { chunkStates[draft.id] = states[draft.id] }
             send(.startChildren(StartChildren(
                 requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls)),
                 to: node)

@@ -174,12 +174,19 @@ package struct HubMachine: Sendable {
     }
 
     /// Queues a message for every peer, merging it into the previous one of the same kind.
+    /// Taking the last message out before appending keeps its array uniquely referenced, so a
+    /// batch of n registrations costs O(n), not O(n²).
     mutating func broadcast(_ message: HubPeerMessage) {
         switch (broadcasts.last, message) {
-        case (.registered(let a), .registered(let b)):
-            broadcasts[broadcasts.count - 1] = .registered(a + b)
-        case (.unregistered(let a, let ta), .unregistered(let b, let tb)):
-            broadcasts[broadcasts.count - 1] = .unregistered(a + b, tombstones: ta + tb)
+        case (.registered, .registered(let more)):
+            guard case .registered(var entries) = broadcasts.removeLast() else { return }
+            entries.append(contentsOf: more)
+            broadcasts.append(.registered(entries))
+        case (.unregistered, .unregistered(let more, let moreStones)):
+            guard case .unregistered(var ids, var stones) = broadcasts.removeLast() else { return }
+            ids.append(contentsOf: more)
+            stones.append(contentsOf: moreStones)
+            broadcasts.append(.unregistered(ids, tombstones: stones))
         default:
             broadcasts.append(message)
         }
