@@ -49,6 +49,7 @@ extension HubMachine {
     }
 
     mutating func leaveCommand(_ op: OperationID) {
+        effects.append(.hook(.shutdown))
         for peer in peers.sorted() { send(.leaving, to: peer) }
         for (pending, _) in operations.sorted(by: { $0.key < $1.key }) { finish(pending) }
         hasLeft = true
@@ -64,6 +65,7 @@ extension HubMachine {
         guard let op = drainOperation, migrations.isEmpty, runningIDs.allSatisfy({ moving[$0] != nil }) || placementNodes.isEmpty
         else { return }
         drainOperation = nil
+        effects.append(.hook(.drainCompleted))
         effects.append(.complete(op, .done))
     }
 
@@ -216,6 +218,8 @@ extension HubMachine {
     mutating func handoverDelivered(_ states: [ChildID: HandoverPayload], release: [ChildID]) {
         let local = release.filter { children[$0] != nil }
         let hosted = Set(local)
-        if !local.isEmpty { effects.append(.deliverStates(states.filter { hosted.contains($0.key) }, release: local)) }
+        guard !local.isEmpty else { return }
+        effects.append(.deliverStates(states.filter { hosted.contains($0.key) }, release: local))
+        effects.append(.hook(.handoverDelivered(local)))
     }
 }

@@ -56,4 +56,12 @@ extension HubMachine {
         }
         if !missing.isEmpty { startLocally(missing, waiter: nil) }
     }
+
+    /// The owner refused to restart some orphans because they were stopped on purpose: this node
+    /// missed that stop, and learns it now instead of at the next sync round.
+    mutating func recoveryReplied(_ outcomes: [ChildStartOutcome]) {
+        for outcome in outcomes where outcome.error?.code == .stopped {
+            if let orphan = orphans[outcome.childID] { rememberStop(outcome.childID, epoch: orphan.draft.epoch) }
+        }
+    }
 }

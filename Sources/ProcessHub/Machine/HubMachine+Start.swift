@@ -142,7 +142,9 @@ extension HubMachine {
             }
         case .migration(let id):
             migrationStarted(id, outcomes)
-        case .recovery, .stop:
+        case .recovery:
+            recoveryReplied(outcomes)
+        case .stop:
             break
         }
     }
