@@ -193,7 +193,10 @@ extension HubMachine {
             switch request.purpose {
             case .start(let op): redispatch(request.childIDs, of: op, from: request.peer)
             case .migration(let id): migrationTargetLost(id)
-            case .stop(let op): request.childIDs.forEach { operationAnswered(op, $0, from: request.peer, .failure(ChildError(.noResponse, "\(request.peer) went down"))) }
+            case .stop(let op):
+                // The host's instances went with it, and every peer holds the stop's tombstone, so
+                // nothing restarts them: the stop is done.
+                for id in request.childIDs { operationAnswered(op, id, from: request.peer, .success(ActorID(node: request.peer, serial: 0))) }
             case .recovery: break
             }
         }
