@@ -14,7 +14,7 @@ struct SimulationEvent {
         /// An input for the machine of `slot`, if that node still runs as `incarnation`.
         case input(slot: Int, incarnation: UInt64, HubInput)
         /// A hub message on the link from `from` to `to`, opened as link epoch `epoch`.
-        case message(from: Int, to: Int, epoch: Int, HubEnvelope)
+        case message(from: Int, to: Int, epoch: Int, number: Int, HubEnvelope)
         /// A timer of `slot`, if it is still armed as `token`.
         case timer(slot: Int, incarnation: UInt64, HubTimer, token: UInt64)
         /// `observer`'s failure detector gives up on `subject` (if it still cannot hear it).

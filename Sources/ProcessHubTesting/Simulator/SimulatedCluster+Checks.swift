@@ -121,7 +121,7 @@ extension SimulatedCluster {
     // MARK: Splits
 
     /// During a split: a side with quorum (every side, under Divergence) runs every wanted child
-    /// exactly once; a side without runs none, and its machines say they are partitioned.
+    /// one of its nodes knew of when the split began exactly once; a side without runs none, and its machines say they are partitioned.
     func checkSplit() {
         let sides = splitSides()
         guard sides.count >= 2 else { return note("checkSplit: no split to check") }
@@ -133,7 +133,10 @@ extension SimulatedCluster {
             let instances = runningInstances(on: side)
             if serving {
                 let rf = configuration.redundancy.replicationFactor(hubNodeCount: side.count)
-                for id in wanted where (instances[id]?.count ?? 0) == 0 { found.add(.splitSideMissing, "\(id) on side [\(names)]") }
+                let known = side.reduce(into: Set<ChildID>()) { $0.formUnion(knownAtSplit[$1] ?? []) }
+                for id in wanted where known.contains(id) && (instances[id]?.count ?? 0) == 0 {
+                    found.add(.splitSideMissing, "\(id) on side [\(names)]")
+                }
                 for id in wanted where (instances[id]?.count ?? 0) > rf { found.add(.splitSideDuplicated, "\(id) on side [\(names)]") }
             } else {
                 for slot in side where !nodes[slot].machine.partitioned { found.add(.minorityNotPartitioned, nodes[slot].id.name) }

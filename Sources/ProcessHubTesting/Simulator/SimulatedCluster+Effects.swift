@@ -26,18 +26,23 @@ extension SimulatedCluster {
         guard let to = self.slot(of: target), to != slot else { return }
         let pair = SlotPair(from: slot, to: to)
         let link = network.link(pair)
-        guard link.open, !network.isBlocked(pair) else { return }
+        guard link.open, !network.isBlocked(pair) else {
+            deliveryLog?.append(DeliveryRecord(pair: pair, number: messageCount, time: now, event: .dropped))
+            return
+        }
         let time = max(now + draw(options.linkDelay), network.lastDelivery[pair] ?? 0)
         network.lastDelivery[pair] = time
-        queue.schedule(.message(from: slot, to: to, epoch: link.epoch, envelope), at: time)
+        deliveryLog?.append(DeliveryRecord(pair: pair, number: messageCount, time: now, event: .sent))
+        queue.schedule(.message(from: slot, to: to, epoch: link.epoch, number: messageCount, envelope), at: time)
     }
 
     /// A message reaches its target unless its connection broke (or its direction is cut) meanwhile.
-    func arrive(_ envelope: HubEnvelope, from: Int, to: Int, epoch: Int) {
+    func arrive(_ envelope: HubEnvelope, from: Int, to: Int, epoch: Int, number: Int) {
         let pair = SlotPair(from: from, to: to)
         let link = network.link(pair)
-        guard link.open, link.epoch == epoch, !network.isBlocked(pair), nodes[to].alive else { return }
-        deliver(.received(envelope, from: nodes[from].id), to: to)
+        let arrives = link.open && link.epoch == epoch && !network.isBlocked(pair) && nodes[to].alive
+        deliveryLog?.append(DeliveryRecord(pair: pair, number: number, time: now, event: arrives ? .delivered : .dropped))
+        if arrives { deliver(.received(envelope, from: nodes[from].id), to: to) }
     }
 
     // MARK: The supervisor

@@ -99,7 +99,15 @@ extension SimulatedCluster {
                 directions.append(SlotPair(from: b, to: a))
             }
         }
+        rememberWhatEachNodeKnows()
         cut(directions)
+    }
+
+    /// What each node's registry lists as the split begins: a side can only be asked to serve
+    /// the children one of its nodes knew of (a registration lost in flight reached nobody there).
+    private func rememberWhatEachNodeKnows() {
+        knownAtSplit = [:]
+        for slot in liveSlots { knownAtSplit[slot] = Set(nodes[slot].machine.registryView.keys) }
     }
 
     /// `count` distinct random elements of `slots`, sorted.

@@ -45,6 +45,10 @@ public final class SimulatedCluster {
     var eventCount = 0
     var timerTokens: UInt64 = 0
     var stallCount: UInt64 = 0
+    /// The children each node's registry listed when the current split began.
+    var knownAtSplit: [Int: Set<ChildID>] = [:]
+    /// What happened to each message, for the simulator's own tests (nil: not recorded).
+    var deliveryLog: [DeliveryRecord]?
     /// The most nodes that ran at once (what a quorum tracking the cluster's size has seen).
     var largestCluster = 0
     private var hasRun = false
@@ -120,7 +124,7 @@ public final class SimulatedCluster {
         switch event.kind {
         case .input(let slot, let incarnation, let input):
             if nodes[slot].alive, nodes[slot].id.incarnation == incarnation { deliver(input, to: slot) }
-        case .message(let from, let to, let epoch, let envelope): arrive(envelope, from: from, to: to, epoch: epoch)
+        case .message(let from, let to, let epoch, let number, let envelope): arrive(envelope, from: from, to: to, epoch: epoch, number: number)
         case .timer(let slot, let incarnation, let timer, let token): fire(timer, token: token, slot: slot, incarnation: incarnation)
         case .detect(let observer, let subject, let epoch, let stall): detect(observer, subject, epoch: epoch, stall: stall)
         case .step(let action): perform(action)
@@ -182,4 +186,22 @@ public final class SimulatedCluster {
             steps: scenario.steps, virtualDuration: .nanoseconds(now), messageCount: messageCount,
             eventCount: eventCount)
     }
+}
+
+// MARK: Reads
+
+extension SimulatedCluster {
+    /// The nodes that run and are part of the hub, in slot order.
+    public var liveNodes: [NodeID] { liveSlots.map { nodes[$0].id } }
+
+    /// Where each child runs now, as the simulated supervisors tell (one node per instance).
+    public var runningChildren: [ChildID: [NodeID]] {
+        var running: [ChildID: [NodeID]] = [:]
+        for slot in liveSlots { for id in nodes[slot].children.keys { running[id, default: []].append(nodes[slot].id) } }
+        return running
+    }
+
+    /// What the ground truth says should run now: children whose start succeeded and that were
+    /// not stopped since.
+    public var wantedChildren: Set<ChildID> { Set(truth.ids(in: .wanted)) }
 }

@@ -98,3 +98,13 @@ struct SimulatedNetwork {
 
     func isBlocked(_ pair: SlotPair) -> Bool { blocked.contains(pair) }
 }
+
+/// One message's fate, for the simulator's own tests.
+struct DeliveryRecord: Hashable {
+    enum Event: Hashable { case sent, delivered, dropped }
+    var pair: SlotPair
+    /// The message's number (sends are numbered in order).
+    var number: Int
+    var time: Int64
+    var event: Event
+}
