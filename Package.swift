@@ -100,6 +100,12 @@ let package = Package(
                 "ProcessHubTesting",
             ]
         ),
+        // The seeded simulator of the hub's state machine (ProcessHubTesting's SimulatedCluster):
+        // its own unit tests and the seed sweep.
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: ["ClusterNode", "ProcessHub", "ProcessHubTesting"]
+        ),
         // Examples: small runnable programs (`swift run HelloHub`), built with the package and
         // run by ExamplesTests.
         .executableTarget(name: "HelloHub", dependencies: ["ClusterNode", "ProcessHub"], path: "Examples/HelloHub"),

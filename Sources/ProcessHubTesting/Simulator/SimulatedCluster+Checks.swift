@@ -1,0 +1,182 @@
+import ClusterNode
+import ProcessHub
+
+/// The invariants: at quiescence (DESIGN §5, stopped children stay stopped, nothing lost) and
+/// during splits (each side, or the quorum side, serves every child exactly once).
+extension SimulatedCluster {
+    // MARK: Quiescence
+
+    /// Runs until the cluster is quiet (nothing pending but periodic timers, no stall, every
+    /// machine settled) and passes the checks, or until `deadline`; keeps what failed last.
+    func settle(deadline: Int64) {
+        while true {
+            if isQuiet, finalViolations().isEmpty { return }
+            guard let event = queue.next, event.time <= deadline else { break }
+            _ = queue.pop()
+            handle(event)
+        }
+        now = max(now, deadline)
+        if !isQuiet { violation(.noConvergence, "not settled within \(SimulationTrace.time(options.convergenceBound.nanoseconds)) of the last step: \(unsettledSummary())") }
+        for found in finalViolations() { violation(found.kind, found.message) }
+    }
+
+    private var isQuiet: Bool {
+        queue.activeCount == 0 && liveSlots.allSatisfy { nodes[$0].stall == nil && nodes[$0].machine.isSettled }
+    }
+
+    private func unsettledSummary() -> String {
+        let busy = liveSlots.filter { !nodes[$0].machine.isSettled }.map { slot in
+            "\(nodes[slot].id.name)\(nodes[slot].machine.isBusy ? " busy" : " waits (orphans or duplicates)")"
+        }
+        return "\(queue.activeCount) events pending; " + (busy.isEmpty ? "every machine settled" : busy.joined(separator: ", "))
+    }
+
+    /// Every check of a settled cluster, as violations at the current time.
+    func finalViolations() -> [SimulationViolation] {
+        var found = ViolationList(time: now)
+        let live = liveSlots
+        guard let first = live.first else { return [] }
+        let hubNodes = nodes[first].machine.hubNodes
+        checkAgreement(live, hubNodes: hubNodes, into: &found)
+        let registry = nodes[first].machine.registryView
+        let instances = runningInstances(on: live)
+        let rf = configuration.redundancy.replicationFactor(hubNodeCount: hubNodes.count)
+        let serving = expectsQuorum(live.map { nodes[$0].id }) ?? !live.allSatisfy { nodes[$0].machine.partitioned }
+        if serving {
+            for slot in live where nodes[slot].machine.partitioned { found.add(.wronglyPartitioned, nodes[slot].id.name) }
+        }
+        let placement = expectedPlacement(truth.ids(in: .wanted), rf: rf, nodes: hubNodes)
+        let ids = Set(truth.states.keys).union(instances.keys).union(registry.keys).sorted()
+        for id in ids {
+            let running = instances[id] ?? []
+            checkChild(id, running: running, serving: serving, rf: rf, placed: placement?[id], into: &found)
+            let listed = (registry[id] ?? []).sorted { $0.node < $1.node }
+            if listed != running { found.add(.registryMismatch, "\(id) (lists \(listed.map { $0.node.name }), runs on \(running.map { $0.node.name }))") }
+        }
+        for slot in live {
+            for (id, child) in nodes[slot].children where child.holdsCalls || child.sealed {
+                found.add(.heldCalls, "\(id) on \(nodes[slot].id.name)")
+            }
+        }
+        return found.violations
+    }
+
+    /// Same registry and node list everywhere, and the node list is the live, undrained nodes.
+    private func checkAgreement(_ live: [Int], hubNodes: [NodeID], into found: inout ViolationList) {
+        let expected = live.filter { !nodes[$0].drained }.map { nodes[$0].id }.sorted()
+        for slot in live where nodes[slot].machine.hubNodes != expected {
+            found.add(.nodesDiffer, "\(nodes[slot].id.name) places on \(nodes[slot].machine.hubNodes.map(\.name)), the live undrained nodes are \(expected.map(\.name))")
+        }
+        let reference = nodes[live[0]].machine.registryView
+        for slot in live.dropFirst() {
+            let other = nodes[slot].machine.registryView
+            guard other != reference else { continue }
+            let differing = Set(reference.keys).union(other.keys).filter { reference[$0] != other[$0] }.sorted()
+            found.add(.registriesDiffer, "\(nodes[live[0]].id.name) and \(nodes[slot].id.name) differ on \(differing.count) children, e.g. \(SimulationTrace.ids(differing, limit: 4))")
+        }
+    }
+
+    private func checkChild(_ id: ChildID, running: [ActorID], serving: Bool, rf: Int, placed: [NodeID]?, into found: inout ViolationList) {
+        let where_ = running.map { $0.node.name }
+        switch truth.states[id] {
+        case .wanted where serving:
+            if running.isEmpty { found.add(.lost, id) }
+            else if running.count > rf { found.add(.duplicated, "\(id) on \(where_)") }
+            else if let placed, Set(placed) != Set(running.map(\.node)) { found.add(.misplaced, "\(id) on \(where_), placed on \(placed.map(\.name))") }
+        case .stopped:
+            if !running.isEmpty { found.add(.resurrected, "\(id) on \(where_)") }
+        case nil:
+            if !running.isEmpty { found.add(.phantom, "\(id) on \(where_)") }
+        default:
+            if running.count > (serving ? rf : 0) { found.add(serving ? .duplicated : .minorityRuns, "\(id) on \(where_)") }
+        }
+    }
+
+    /// Where the distribution strategy places `ids` (nil when it does not place deterministically).
+    private func expectedPlacement(_ ids: [ChildID], rf: Int, nodes: [NodeID]) -> [ChildID: [NodeID]]? {
+        guard configuration.distribution.isDeterministic, !nodes.isEmpty else { return nil }
+        return configuration.distribution.belongsTo(ids, replicationFactor: rf, nodes: nodes)
+    }
+
+    /// Every simulated instance on `slots`, by child, ordered by node.
+    private func runningInstances(on slots: [Int]) -> [ChildID: [ActorID]] {
+        var instances: [ChildID: [ActorID]] = [:]
+        for slot in slots { for (id, child) in nodes[slot].children { instances[id, default: []].append(child.actorID) } }
+        return instances.mapValues { $0.sorted { $0.node < $1.node } }
+    }
+
+    /// Whether the partition strategy gives `members` a quorum, having seen the largest cluster
+    /// that ran (nil when it depends on more than sizes, such as time).
+    func expectsQuorum(_ members: [NodeID]) -> Bool? {
+        let strategy = configuration.partitionTolerance
+        if strategy is Divergence { return true }
+        if strategy is DynamicQuorum { return nil }
+        var policy = strategy.makePolicy()
+        let largest = (0..<max(largestCluster, members.count)).map { NodeID(name: "q\($0)", host: "quorum", port: $0, incarnation: 0) }
+        _ = policy.startsWithoutQuorum(members: largest)
+        _ = policy.regainedQuorum(afterJoining: [], members: largest)
+        return !policy.lostQuorum(afterLeaving: [], members: members)
+    }
+
+    // MARK: Splits
+
+    /// During a split: a side with quorum (every side, under Divergence) runs every wanted child
+    /// one of its nodes knew of when the split began exactly once; a side without runs none, and its machines say they are partitioned.
+    func checkSplit() {
+        let sides = splitSides()
+        guard sides.count >= 2 else { return note("checkSplit: no split to check") }
+        var found = ViolationList(time: now)
+        let wanted = truth.ids(in: .wanted)
+        for side in sides {
+            let names = side.map { nodes[$0].id.name }.joined(separator: ",")
+            let serving = expectsQuorum(side.map { nodes[$0].id }) ?? !side.allSatisfy { nodes[$0].machine.partitioned }
+            let instances = runningInstances(on: side)
+            if serving {
+                let rf = configuration.redundancy.replicationFactor(hubNodeCount: side.count)
+                let known = side.reduce(into: Set<ChildID>()) { $0.formUnion(knownAtSplit[$1] ?? []) }
+                for id in wanted where known.contains(id) && (instances[id]?.count ?? 0) == 0 {
+                    found.add(.splitSideMissing, "\(id) on side [\(names)]")
+                }
+                for id in wanted where (instances[id]?.count ?? 0) > rf { found.add(.splitSideDuplicated, "\(id) on side [\(names)]") }
+            } else {
+                for slot in side where !nodes[slot].machine.partitioned { found.add(.minorityNotPartitioned, nodes[slot].id.name) }
+                for id in instances.keys.sorted() { found.add(.minorityRuns, "\(id) on side [\(names)]") }
+            }
+        }
+        for item in found.violations { violation(item.kind, item.message) }
+        note("checkSplit: \(sides.map { $0.map { nodes[$0].id.name } }), \(wanted.count) wanted, \(found.violations.count) violation kinds")
+    }
+
+    /// The groups of live nodes that hear each other both ways (empty when a group is not
+    /// fully connected: such a split has no sides to check).
+    private func splitSides() -> [[Int]] {
+        var sides: [[Int]] = []
+        for slot in liveSlots {
+            if let index = sides.firstIndex(where: { connected(slot, $0[0]) }) { sides[index].append(slot) } else { sides.append([slot]) }
+        }
+        let cliques = sides.allSatisfy { side in side.allSatisfy { a in side.allSatisfy { b in a == b || connected(a, b) } } }
+        return cliques ? sides : []
+    }
+
+    private func connected(_ a: Int, _ b: Int) -> Bool {
+        !network.isBlocked(SlotPair(from: a, to: b)) && !network.isBlocked(SlotPair(from: b, to: a))
+    }
+}
+
+/// Violations gathered by kind, so that a hundred lost children make one readable line.
+struct ViolationList {
+    let time: Int64
+    private var items: [SimulationViolation.Kind: [String]] = [:]
+
+    init(time: Int64) { self.time = time }
+
+    mutating func add(_ kind: SimulationViolation.Kind, _ detail: String) { items[kind, default: []].append(detail) }
+
+    var violations: [SimulationViolation] {
+        SimulationViolation.Kind.allCases.compactMap { kind in
+            guard let details = items[kind] else { return nil }
+            let shown = details.prefix(8).joined(separator: "; ")
+            return SimulationViolation(kind, at: .nanoseconds(time), "\(details.count): \(shown)\(details.count > 8 ? "; …" : "")")
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ClusterNode
+import ProcessHub
+
+/// Carrying out what a machine asks for: messages, the simulated supervisor, timers, answers.
+extension SimulatedCluster {
+    func perform(_ effect: HubEffect, on slot: Int) {
+        switch effect {
+        case .send(let envelope, let target): send(envelope, from: slot, to: target)
+        case .startChildren(let launches): startChildren(launches, on: slot)
+        case .stopChildren(let ids, _): stopChildren(ids, on: slot)
+        case .captureStates(let ids): captureStates(ids, on: slot)
+        case .sealCalls(let ids): for id in ids { nodes[slot].children[id]?.sealed = true }
+        case .deliverStates(let states, let release): deliverStates(states, release: release, on: slot)
+        case .setTimer(let timer, let after): arm(timer, after: after, on: slot)
+        case .cancelTimer(let timer): nodes[slot].timers[timer] = nil
+        case .complete(let op, let outcome): completed(op, outcome, on: slot)
+        case .hook, .registryChanged, .log: break  // in the trace already
+        }
+    }
+
+    // MARK: Messages
+
+    /// Sends on the link to `target`, FIFO: never delivered before an earlier message on it.
+    private func send(_ envelope: HubEnvelope, from slot: Int, to target: NodeID) {
+        messageCount += 1
+        guard let to = self.slot(of: target), to != slot else { return }
+        let pair = SlotPair(from: slot, to: to)
+        let link = network.link(pair)
+        guard link.open, !network.isBlocked(pair) else {
+            deliveryLog?.append(DeliveryRecord(pair: pair, number: messageCount, time: now, event: .dropped))
+            return
+        }
+        let time = max(now + draw(options.linkDelay), network.lastDelivery[pair] ?? 0)
+        network.lastDelivery[pair] = time
+        deliveryLog?.append(DeliveryRecord(pair: pair, number: messageCount, time: now, event: .sent))
+        queue.schedule(.message(from: slot, to: to, epoch: link.epoch, number: messageCount, envelope), at: time)
+    }
+
+    /// A message reaches its target unless its connection broke (or its direction is cut) meanwhile.
+    func arrive(_ envelope: HubEnvelope, from: Int, to: Int, epoch: Int, number: Int) {
+        let pair = SlotPair(from: from, to: to)
+        let link = network.link(pair)
+        let arrives = link.open && link.epoch == epoch && !network.isBlocked(pair) && nodes[to].alive
+        deliveryLog?.append(DeliveryRecord(pair: pair, number: number, time: now, event: arrives ? .delivered : .dropped))
+        if arrives { deliver(.received(envelope, from: nodes[from].id), to: to) }
+    }
+
+    // MARK: The supervisor
+
+    /// Reports of one effect arrive together, after the reports of earlier effects.
+    private func report(_ reports: [SupervisorReport], on slot: Int) {
+        guard !reports.isEmpty else { return }
+        let time = max(now + draw(options.supervisorDelay), nodes[slot].supervisorClock)
+        nodes[slot].supervisorClock = time
+        queue.schedule(.input(slot: slot, incarnation: nodes[slot].id.incarnation, .supervisor(reports)), at: time)
+    }
+
+    private func startChildren(_ launches: [ChildLaunch], on slot: Int) {
+        var reports: [SupervisorReport] = []
+        for launch in launches {
+            if let running = nodes[slot].children[launch.id] {
+                violation(.supervisorMisuse, "\(nodes[slot].id.name) asked to start \(launch.id), which already runs there as \(running.actorID)")
+                reports.append(.started(launch.id, running.actorID))
+            } else if options.startFailureRate > 0, Double.random(in: 0..<1, using: &random) < options.startFailureRate {
+                reports.append(.startFailed(launch.id, ChildError(.startFailed, "simulated start failure")))
+            } else {
+                let actorID = nodes[slot].newActorID()
+                nodes[slot].children[launch.id] = SimulatedChild(
+                    actorID: actorID, counter: SimulatedChild.counter(from: launch.state), holdsCalls: launch.holdsCalls)
+                reports.append(.started(launch.id, actorID))
+            }
+        }
+        report(reports, on: slot)
+    }
+
+    /// Stops at once; every id is answered, even one that was not running.
+    private func stopChildren(_ ids: [ChildID], on slot: Int) {
+        for id in ids { nodes[slot].children[id] = nil }
+        report(ids.map { .stopped($0) }, on: slot)
+    }
+
+    private func captureStates(_ ids: [ChildID], on slot: Int) {
+        report(ids.map { .stateCaptured($0, nodes[slot].children[$0]?.payload) }, on: slot)
+    }
+
+    private func deliverStates(_ states: [ChildID: HandoverPayload], release: [ChildID], on slot: Int) {
+        for (id, state) in states { nodes[slot].children[id]?.counter = SimulatedChild.counter(from: state) }
+        for id in release {
+            nodes[slot].children[id]?.holdsCalls = false
+            nodes[slot].children[id]?.sealed = false
+        }
+    }
+
+    // MARK: Timers
+
+    /// One armed instance per timer and node: arming again replaces it.
+    private func arm(_ timer: HubTimer, after: Duration, on slot: Int) {
+        timerTokens += 1
+        let token = timerTokens
+        nodes[slot].timers[timer] = token
+        let time = now + max(0, after.nanoseconds)
+        queue.schedule(.timer(slot: slot, incarnation: nodes[slot].id.incarnation, timer, token: token), at: time)
+    }
+
+    func violation(_ kind: SimulationViolation.Kind, _ message: String) {
+        violations.append(SimulationViolation(kind, at: .nanoseconds(now), message))
+        note("VIOLATION \(kind.rawValue): \(message)")
+    }
+}

@@ -1,0 +1,159 @@
+import ClusterNode
+import ProcessHub
+
+/// What should run, as the answers to the scenario's own requests tell it: the ground truth the
+/// checks compare the cluster with.
+struct GroundTruth {
+    enum State: Hashable {
+        /// A start was asked for and not answered yet.
+        case starting
+        /// Its start succeeded: it must run, exactly where its strategies say.
+        case wanted
+        /// A stop was asked for and not answered yet.
+        case stopping
+        /// Stopped on purpose: it must not run again (until a new start of the same id).
+        case stopped
+        /// Nobody can tell (a request timed out, or its node crashed): it runs at most once.
+        case uncertain
+    }
+
+    var states: [ChildID: State] = [:]
+    var nextChild = 1
+
+    func ids(in state: State) -> [ChildID] { states.filter { $0.value == state }.keys.sorted() }
+}
+
+/// A scenario request not answered yet.
+struct PendingOperation {
+    var slot: Int
+    var kind: Kind
+
+    enum Kind {
+        case start([ChildID], previous: [ChildID: GroundTruth.State])
+        case stop([ChildID])
+        case migrate
+        case drain
+        case leave
+    }
+}
+
+extension SimulatedCluster {
+    private func newOperation(_ kind: PendingOperation.Kind, on slot: Int) -> OperationID {
+        let op = OperationID(nextOperation)
+        nextOperation += 1
+        operations[op] = PendingOperation(slot: slot, kind: kind)
+        return op
+    }
+
+    /// New ids, and now and then an id stopped before (a new child, not a resurrection).
+    func startBatch(_ count: Int, through slot: Int?, awaited: Bool) {
+        guard let slot, count > 0 else { return }
+        var reusable = truth.ids(in: .stopped)
+        var ids: [ChildID] = []
+        for _ in 0..<count {
+            if !reusable.isEmpty, Int.random(in: 0..<5, using: &random) == 0 {
+                ids.append(reusable.remove(at: Int.random(in: 0..<reusable.count, using: &random)))
+            } else {
+                ids.append("c\(truth.nextChild)")
+                truth.nextChild += 1
+            }
+        }
+        let previous = Dictionary(uniqueKeysWithValues: ids.compactMap { id in truth.states[id].map { (id, $0) } })
+        for id in ids { truth.states[id] = .starting }
+        let specs = ids.map { ChildSpec(id: $0, kind: "simulated", encodedArguments: []) }
+        let op = newOperation(.start(ids, previous: previous), on: slot)
+        deliver(.command(op, .start(specs, StartCommand(awaited: awaited))), to: slot)
+    }
+
+    func stopSome(_ count: Int, through slot: Int?) {
+        guard let slot else { return }
+        var wanted = truth.ids(in: .wanted)
+        var ids: [ChildID] = []
+        while ids.count < count, !wanted.isEmpty { ids.append(wanted.remove(at: Int.random(in: 0..<wanted.count, using: &random))) }
+        guard !ids.isEmpty else { return }
+        for id in ids { truth.states[id] = .stopping }
+        let op = newOperation(.stop(ids), on: slot)
+        deliver(.command(op, .stop(ids, StopCommand())), to: slot)
+    }
+
+    func migrateOne(from slot: Int?) {
+        guard let slot else { return }
+        let running = nodes[slot].machine.localChildren.compactMap { $0.value == nil ? nil : $0.key }.sorted()
+        let targets = apiNodes.filter { $0 != slot && !nodes[$0].drained }
+        guard !running.isEmpty, !targets.isEmpty else { return }
+        let id = running[Int.random(in: 0..<running.count, using: &random)]
+        let target = targets[Int.random(in: 0..<targets.count, using: &random)]
+        let op = newOperation(.migrate, on: slot)
+        deliver(.command(op, .migrate(id, to: nodes[target].id)), to: slot)
+    }
+
+    func drain(_ slot: Int?) {
+        guard let slot else { return note("drain skipped: too few nodes") }
+        nodes[slot].drained = true
+        deliver(.command(newOperation(.drain, on: slot), .drain), to: slot)
+    }
+
+    /// The node goes away when its leave completes (or after 30 s, as a process that gives up would).
+    func leave(_ slot: Int?) {
+        guard let slot else { return note("leave skipped: too few nodes") }
+        nodes[slot].leaving = true
+        queue.schedule(.remove(slot: slot, incarnation: nodes[slot].id.incarnation), at: now + 30_000_000_000)
+        deliver(.command(newOperation(.leave, on: slot), .leave), to: slot)
+    }
+
+    /// The ground truth learns from each answer.
+    func completed(_ op: OperationID, _ outcome: OperationOutcome, on slot: Int) {
+        guard let pending = operations.removeValue(forKey: op) else {
+            return violation(.supervisorMisuse, "\(nodes[slot].id.name) completed \(op) twice (or one it was never given)")
+        }
+        switch pending.kind {
+        case .start(let ids, let previous): startAnswered(ids, previous: previous, outcome)
+        case .stop(let ids): stopAnswered(ids, outcome)
+        case .leave:
+            queue.schedule(.remove(slot: slot, incarnation: nodes[slot].id.incarnation), at: now + 5_000_000)
+        case .migrate, .drain:
+            break
+        }
+    }
+
+    private func startAnswered(_ ids: [ChildID], previous: [ChildID: GroundTruth.State], _ outcome: OperationOutcome) {
+        switch outcome {
+        case .dispatched, .done:
+            for id in ids { truth.states[id] = .wanted }
+        case .failed:
+            // Refused as a whole: nothing was started.
+            for id in ids { truth.states[id] = previous[id] }
+        case .children(let outcomes):
+            let succeeded = Self.succeeded(outcomes)
+            for id in ids { truth.states[id] = succeeded.contains(id) ? .wanted : .uncertain }
+        }
+    }
+
+    private func stopAnswered(_ ids: [ChildID], _ outcome: OperationOutcome) {
+        switch outcome {
+        case .dispatched, .done:
+            for id in ids { truth.states[id] = .stopped }
+        case .failed:
+            for id in ids { truth.states[id] = .wanted }
+        case .children(let outcomes):
+            let succeeded = Self.succeeded(outcomes)
+            for id in ids { truth.states[id] = succeeded.contains(id) ? .stopped : .uncertain }
+        }
+    }
+
+    /// Children whose outcome carries no error (a child the answer leaves out is not among them).
+    private static func succeeded(_ outcomes: [ChildOutcome]) -> Set<ChildID> {
+        Set(outcomes.filter { $0.error == nil }.map(\.childID))
+    }
+
+    /// The node that was asked died: its requests will never be answered.
+    func abandonOperations(on slot: Int) {
+        for (op, pending) in operations.sorted(by: { $0.key < $1.key }) where pending.slot == slot {
+            operations[op] = nil
+            switch pending.kind {
+            case .start(let ids, _), .stop(let ids): for id in ids { truth.states[id] = .uncertain }
+            case .migrate, .drain, .leave: break
+            }
+        }
+    }
+}
