@@ -102,6 +102,7 @@ extension HubMachine {
             }
         }
         startLocally(accepted, waiter: .inbound(key), states: request.states, holdsCalls: request.holdsCalls)
+        if request.holdsCalls { hold(accepted.map(\.id), for: peer) }
     }
 
     /// Why this node refuses to start `draft` for a peer, if it does.

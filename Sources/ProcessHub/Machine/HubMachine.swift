@@ -76,6 +76,8 @@ package struct HubMachine: Sendable {
     /// What the registry listed when quorum was lost: restarted, where still wanted, when it returns.
     var manifest: [ChildID: Orphan] = [:]
     var migrations: [UInt64: Migration] = [:]
+    /// Local instances holding their calls for a handover, with the node handing over and since when.
+    var held: [ChildID: (origin: NodeID, since: Duration)] = [:]
     /// The migration each moving child belongs to.
     var moving: [ChildID: UInt64] = [:]
     var nextMigrationID: UInt64 = 1
@@ -132,6 +134,7 @@ package struct HubMachine: Sendable {
         case .stopReply(let id, let stopped): stopReplied(id, stopped, by: peer)
         case .registered(let entries): registered(entries, by: peer)
         case .unregistered(let ids, let tombstones): unregistered(ids, tombstones, by: peer)
+        case .suspended(let ids): suspended(ids, by: peer)
         case .actorUpdated(let id, let actorID): actorUpdated(id, actorID, by: peer)
         case .snapshot(let part): snapshotReceived(part, from: peer)
         case .handoverDelivery(let states, let release): handoverDelivered(states, release: release)
@@ -158,6 +161,7 @@ package struct HubMachine: Sendable {
         case .duplicateCheck: checkDuplicates()
         case .operationDeadline(let op): operationExpired(op)
         case .migrationDeadline(let id): migrationExpired(id)
+        case .heldCallsExpiry: releaseExpiredHolds()
         }
     }
 
