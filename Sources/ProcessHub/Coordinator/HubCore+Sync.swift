@@ -17,7 +17,7 @@ extension HubCore {
             await spread(update, ledger: gossip, confirmTo: waiting, confirmToAll: confirmToAll)
             return
         }
-        let items = update.chunked().map(PeerOutbox.Item.update)
+        let items = update.chunked(configuration.tuning).map(PeerOutbox.Item.update)
         guard confirmToAll else {
             for peer in peers {
                 if peer == waiting {
@@ -40,7 +40,7 @@ extension HubCore {
     private func spread(_ update: RegistryUpdate, ledger: GossipLedger, confirmTo waiting: NodeID?, confirmToAll: Bool) async {
         let peers = Array(syncMembers.subtracting([localNode]))
         var items: [NodeID: [PeerOutbox.Item]] = [:]
-        for chunk in update.chunked() {
+        for chunk in update.chunked(configuration.tuning) {
             let seq = ledger.stamp()
             let targets = ledger.originate(.init(origin: localNode, seq: seq), peers: peers, required: waiting)
             let change = GossipChange(origin: localNode, seq: seq, update: chunk, acks: [localNode])
@@ -69,7 +69,7 @@ extension HubCore {
     func snapshotUpdates() -> [RegistryUpdate] {
         let mark = gossip.map { [RegistryUpdate.snapshotBegins($0.lastStamped)] } ?? []
         let entries = registry.entries(ownedBy: localNode)
-        let chunks = entries.chunked(MessageChunking.entries).map { RegistryUpdate.registered(Array($0)) }
+        let chunks = entries.chunked(configuration.tuning.entriesPerMessage).map { RegistryUpdate.registered(Array($0)) }
         return mark + chunks + [.snapshotComplete(entries.map(\.spec.id))]
     }
 

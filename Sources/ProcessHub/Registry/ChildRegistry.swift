@@ -18,10 +18,13 @@ import Synchronization
 final class ChildRegistry: Sendable {
     private let state = Mutex(RegistryState())
     private let local: Mutex<NodeID>
+    /// How many writes of a batch happen under one hold of the lock (``HubTuning/registryWriteChunk``).
+    private let chunkSize: Int
 
     /// Creates an empty registry for the hub on `localNode`.
-    init(localNode: NodeID) {
+    init(localNode: NodeID, writeChunk: Int = HubTuning().registryWriteChunk) {
         self.local = Mutex(localNode)
+        self.chunkSize = max(1, writeChunk)
     }
 
     /// The node this copy of the registry lives on (its new identity after ``renameLocalNode(to:)``).
@@ -150,7 +153,7 @@ final class ChildRegistry: Sendable {
     /// metadata by the epoch rule. Reports a slot only when it was added or its actor id changed.
     @discardableResult
     func register(_ entries: [RegistryEntry]) -> [RegistryChange] {
-        if entries.count > Self.chunkSize, let node = entries.first?.node {
+        if entries.count > chunkSize, let node = entries.first?.node {
             state.withLock { $0.reserve(entries.count, on: node) }
         }
         return inChunks(entries) { state, entry in state.register(entry) }
@@ -213,14 +216,12 @@ final class ChildRegistry: Sendable {
         _ items: [Item], _ write: (inout RegistryState, Item) -> RegistryChange?
     ) -> [RegistryChange] {
         var changes: [RegistryChange] = []
-        for start in stride(from: items.startIndex, to: items.endIndex, by: Self.chunkSize) {
-            let chunk = items[start..<min(start + Self.chunkSize, items.endIndex)]
+        for start in stride(from: items.startIndex, to: items.endIndex, by: chunkSize) {
+            let chunk = items[start..<min(start + chunkSize, items.endIndex)]
             changes += state.withLock { state in chunk.compactMap { write(&state, $0) } }
         }
         return changes
     }
-
-    private static let chunkSize = 1024
 }
 
 extension ChildRegistry {
