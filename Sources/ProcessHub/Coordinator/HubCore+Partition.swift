@@ -137,7 +137,7 @@ extension HubCore {
 
     /// Those of `ids` registered here whose placement no longer includes this node.
     func misplacedHere(_ ids: [ChildID]) -> [ChildID] {
-        let local = ids.filter { registry.child($0)?.locations.contains { $0.node == localNode } ?? false }
+        let local = registry.hosted(ids, on: localNode)
         guard !local.isEmpty else { return [] }
         let placement = self.placement(of: local, on: hubNodes)
         return local.filter { placement[$0]?.contains(localNode) == false }

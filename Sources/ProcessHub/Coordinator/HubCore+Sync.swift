@@ -126,7 +126,8 @@ extension HubCore {
             }
         case .snapshotComplete(let ids):
             let hosted = Set(ids)
-            let gone = registry.ids(hostedOn: peer).filter { !hosted.contains($0) }
+            // Sorted after filtering: the few gone ids, not the peer's whole share.
+            let gone = registry.unorderedIDs(hostedOn: peer).filter { !hosted.contains($0) }.sorted()
             result.changes = registry.unregister(gone, on: peer)
             result.completedSnapshot = true
         case .snapshotBegins:
@@ -202,7 +203,9 @@ extension HubCore {
     func syncRound() async {
         // The round is also when this node rechecks its own children: one placed elsewhere, or
         // running on more nodes than placed, that no topology change came to fix.
-        resolveDuplicates(among: registry.localProcessList(on: localNode).map(\.0), checkingPlacement: true)
+        // (In no order: the check queues the ids in a set, and sorting the whole share every round
+        // would cost more than the check.)
+        resolveDuplicates(among: registry.unorderedIDs(hostedOn: localNode), checkingPlacement: true)
         guard let gossip, let settings = configuration.synchronization as? Gossip else {
             await pushSnapshot(to: peers)
             return

@@ -116,8 +116,28 @@ final class ChildRegistry: Sendable {
 
     /// The children with an instance on `node`, sorted.
     func ids(hostedOn node: NodeID) -> [ChildID] {
-        let ids = state.withLock { $0.idsByNode[node] ?? [] }
-        return ids.sorted()
+        unorderedIDs(hostedOn: node).sorted()
+    }
+
+    /// The children with an instance on `node`, in no particular order: for callers that only
+    /// test membership or hand the ids to a set, and should not sort a node's whole share.
+    ///
+    /// The ids are copied out under the lock rather than returning the node's set itself: a
+    /// set still referenced outside the lock would make the next registration on that node
+    /// copy the whole set (copy on write), a cost proportional to the registry's size.
+    func unorderedIDs(hostedOn node: NodeID) -> [ChildID] {
+        state.withLock { state in state.idsByNode[node].map(Array.init) ?? [] }
+    }
+
+    /// Those of `ids` with an instance on `node`, checked a lock chunk at a time (without
+    /// building each child's public view).
+    func hosted(_ ids: [ChildID], on node: NodeID) -> [ChildID] {
+        var found: [ChildID] = []
+        for start in stride(from: ids.startIndex, to: ids.endIndex, by: chunkSize) {
+            let chunk = ids[start..<min(start + chunkSize, ids.endIndex)]
+            found += state.withLock { state in chunk.filter { state.actorID(of: $0, on: node) != nil } }
+        }
+        return found
     }
 
     /// Every child id, in no particular order (callers such as placement work per id; sorting
@@ -140,11 +160,14 @@ final class ChildRegistry: Sendable {
 
     /// `node`'s own slots with the row versions this registry holds, sorted by child id:
     /// the payload `node` sends in a periodic sync.
+    ///
+    /// The ids are sorted outside the lock before the entries are built, so the sort moves
+    /// 16-byte ids instead of whole entries and readers do not wait for it. A slot withdrawn in
+    /// between is left out; one added in between is too, and reaches `node`'s peers by its own
+    /// push, queued after the snapshot that calls this.
     func entries(ownedBy node: NodeID) -> [RegistryEntry] {
-        let entries = state.withLock { state in
-            (state.idsByNode[node] ?? []).compactMap { state.entry(of: $0, ownedBy: node) }
-        }
-        return entries.sorted { $0.childID < $1.childID }
+        let ids = unorderedIDs(hostedOn: node).sorted()
+        return state.withLock { state in ids.compactMap { state.entry(of: $0, ownedBy: node) } }
     }
 
     // MARK: Writes
