@@ -71,9 +71,11 @@ struct GrowthBench {
         return try await HubBenchCluster.with(processes: 2) { cluster in
             var times: [HubBenchCluster.StartTiming] = []
             for (batch, batchSpecs) in specs.enumerated() {
-                let timing = try await cluster.startCounters(batchSpecs, registryCount: (batch + 1) * batchSize, timeout: Self.batchTimeout)
+                let timing = try await cluster.startCounters(
+                    batchSpecs, registryCount: (batch + 1) * batchSize, timeout: Self.batchTimeout)
                 times.append(timing)
-                progress("W8 batch \(batch): await \(Int(timing.awaited.milliseconds)) ms, registries full \(Int(timing.registriesFull.milliseconds)) ms")
+                let awaited = Int(timing.awaited.milliseconds), full = Int(timing.registriesFull.milliseconds)
+                progress("W8 batch \(batch): await \(awaited) ms, registries full \(full) ms")
             }
             return times
         }

@@ -9,9 +9,9 @@ import Synchronization
 ///   The node that stopped a child is the one that knows it was a stop and not a move, so it
 ///   keeps, per absent peer, the children it stopped meanwhile and tells the peer in the
 ///   announcement that readmits it. The peer stops its instances of them: all predate the news.
-/// - **Recent stops.** For ``HubTuning/recentStopMemory`` after a stop (its own, or one it was told of), a
-///   node does not restart or move the child by itself (lost-node restarts, the partition
-///   manifest, redistribution); a start request still starts it, and ends that memory.
+/// - **Recent stops.** For ``HubTuning/recentStopMemory`` after a stop (its own, or one it was
+///   told of), a node does not restart or move the child by itself (lost-node restarts, the
+///   partition manifest, redistribution); a start request still starts it, and ends that memory.
 final class StopLedger: Sendable {
     /// Bounds: a peer that never returns must not grow this forever (``HubTuning/maxAbsentPeers``,
     /// ``HubTuning/maxStopsPerPeer``).
