@@ -40,6 +40,9 @@ package struct MachineSettings: Sendable, Hashable {
         syncInterval = configuration.synchronization.syncInterval
         migrationTimeout = configuration.migrationTimeout
         heldCallsTTL = configuration.migration.stateTTL
+        duplicateGrace = configuration.tuning.duplicateGrace
+        startChunk = configuration.tuning.startChildrenPerMessage
+        entryChunk = configuration.tuning.entriesPerMessage
     }
 }
 
