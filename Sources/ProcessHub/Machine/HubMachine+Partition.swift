@@ -25,10 +25,22 @@ extension HubMachine {
         }
         for (id, orphan) in orphans { manifest[id] = orphan }
         orphans = [:]
+        keepUnansweredStarts()
         log(.warning, "\(local) lost quorum: stopping \(children.count) children")
         suspendLocalChildren()
         for (op, _) in operations.sorted(by: { $0.key < $1.key }) { finish(op) }
         effects.append(.hook(.partitioned))
+    }
+
+    /// Children of starts still waiting for their targets may never have started anywhere: only
+    /// this node knows them, so they join the manifest and start when quorum returns.
+    private mutating func keepUnansweredStarts() {
+        for operation in operations.values {
+            for id in operation.waiting.keys {
+                guard let draft = operation.drafts[id], manifest[id] == nil, !isCoveredByStop(id, epoch: draft.epoch) else { continue }
+                manifest[id] = Orphan(draft: draft, since: now)
+            }
+        }
     }
 
     /// Stops every local child for the partition; peers learn they are still wanted.

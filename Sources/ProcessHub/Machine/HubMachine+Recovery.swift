@@ -35,6 +35,8 @@ extension HubMachine {
     /// The periodic look at what nobody runs: orphans, missing replicas, misplaced local children.
     mutating func reconcile() {
         guard !isPartitioned, !hasLeft else { return }
+        // The pending batch changes placement; its flush reconciles (and arms this again).
+        guard pendingTopology.isEmpty else { return effects.append(.setTimer(.reconcile, after: settings.debounce)) }
         recoverOrphans(ownedHereOnly: false)
         startMissingReplicas()
         rebalance()

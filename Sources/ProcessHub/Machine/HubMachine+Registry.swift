@@ -100,6 +100,11 @@ extension HubMachine {
 
     /// Stops the local duplicates that are still duplicates after the grace.
     mutating func checkDuplicates() {
+        // Placement is stale until the pending batch is applied: a departed node's copy would
+        // still count. Look again once it is.
+        guard pendingTopology.isEmpty else {
+            return effects.append(.setTimer(.duplicateCheck, after: settings.debounce))
+        }
         let suspects = suspectedDuplicates.sorted()
         suspectedDuplicates = []
         let placement = placementOf(suspects)

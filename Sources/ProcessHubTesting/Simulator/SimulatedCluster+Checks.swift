@@ -131,6 +131,8 @@ extension SimulatedCluster {
             let names = side.map { nodes[$0].id.name }.joined(separator: ",")
             let serving = expectsQuorum(side.map { nodes[$0].id }) ?? !side.allSatisfy { nodes[$0].machine.partitioned }
             let instances = runningInstances(on: side)
+            // A side of draining nodes only has nowhere to place children: it serves none.
+            if serving && side.allSatisfy({ nodes[$0].drained }) { continue }
             if serving {
                 let rf = configuration.redundancy.replicationFactor(hubNodeCount: side.count)
                 let known = side.reduce(into: Set<ChildID>()) { $0.formUnion(knownAtSplit[$1] ?? []) }
