@@ -22,7 +22,8 @@ extension HubCore {
         let replicaStarts = configuration.migration.startsOwnedChildren ? [:] : plan.replicaStarts
         await withTaskGroup(of: Void.self) { group in
             for (node, share) in replicaStarts {
-                let request = StartRequest(originator: localNode, signature: signature, children: share, isForwarded: true)
+                let request = StartRequest(
+                    originator: localNode, signature: signature, children: share, isForwarded: true, epochs: knownEpochs(of: share))
                 group.addTask { _ = await self.sendStart(request, to: node, timeout: self.configuration.migrationTimeout) }
             }
         }
@@ -323,7 +324,10 @@ struct HubMover: ChildMover {
         }
         guard !movable.isEmpty else { return results }
         let children = movable
-        var request = StartRequest(originator: core.localNode, signature: core.signature, children: children, isForwarded: true)
+        // A move keeps the row's epoch: a stop made meanwhile elsewhere still covers the moved instance.
+        var request = StartRequest(
+            originator: core.localNode, signature: core.signature, children: children, isForwarded: true,
+            epochs: core.knownEpochs(of: children))
         request.handoverStates = states
         request.holdsCalls = holdingCalls
         let outcomes = await core.sendStart(request, to: node, timeout: core.configuration.migrationTimeout)
