@@ -284,10 +284,11 @@ struct HubMover: ChildMover {
     let core: HubCore
     private let stoppedForMove = StoppedForMove()
 
-    /// The children a mover stopped here (a class: the mover is copied into the strategy).
+    /// The children a mover stopped here, with their rows' epochs (a class: the mover is copied
+    /// into the strategy).
     private final class StoppedForMove: Sendable {
-        private let ids = Mutex<Set<ChildID>>([])
-        func withLock<R>(_ body: (inout Set<ChildID>) -> R) -> R { ids.withLock { body(&$0) } }
+        private let ids = Mutex<[ChildID: UInt64]>([:])
+        func withLock<R>(_ body: (inout [ChildID: UInt64]) -> R) -> R { ids.withLock { body(&$0) } }
     }
 
     init(core: HubCore) {
@@ -303,7 +304,8 @@ struct HubMover: ChildMover {
     func stopLocally(_ ids: [ChildID]) async {
         var stopped: [ChildID] = []
         for id in ids where await core.supervisor.stop(id) { stopped.append(id) }
-        stoppedForMove.withLock { $0.formUnion(stopped) }
+        let epochs = core.knownEpochs(of: stopped)
+        stoppedForMove.withLock { $0.merge(epochs) { _, new in new } }
         await core.withdrawLocal(stopped)
     }
 
@@ -316,7 +318,7 @@ struct HubMover: ChildMover {
         let stoppedHere = stoppedForMove.withLock { $0 }
         for child in children {
             let id = child.childID
-            if !core.stops.wasRecentlyStopped(id) && (stoppedHere.contains(id) || running.contains(id)) {
+            if !core.stops.wasRecentlyStopped(id) && (stoppedHere[id] != nil || running.contains(id)) {
                 movable.append(child)
             } else {
                 results[id] = .failure(ChildError(.stopped, "\(id) no longer runs on \(core.localNode): nothing to move"))
@@ -327,7 +329,7 @@ struct HubMover: ChildMover {
         // A move keeps the row's epoch: a stop made meanwhile elsewhere still covers the moved instance.
         var request = StartRequest(
             originator: core.localNode, signature: core.signature, children: children, isForwarded: true,
-            epochs: core.knownEpochs(of: children))
+            epochs: core.knownEpochs(of: children.map(\.childID)).merging(stoppedHere) { _, stopped in stopped })
         request.handoverStates = states
         request.holdsCalls = holdingCalls
         let outcomes = await core.sendStart(request, to: node, timeout: core.configuration.migrationTimeout)
@@ -335,11 +337,27 @@ struct HubMover: ChildMover {
             if let actorID = outcome.actorID { results[outcome.childID] = .success(actorID) }
             else if let error = outcome.error { results[outcome.childID] = .failure(error) }
         }
+        keepFailedMoves(children, results: results, stoppedHere: stoppedHere)
         let delivered = states.keys.filter { (try? results[$0]?.get()) != nil }
         if !delivered.isEmpty {
             await core.hooks.dispatch(.handoverDelivered, HandoverDeliveredEvent(childIDs: delivered.sorted(), targetNode: node))
         }
         return results
+    }
+
+    /// A child stopped here for a move its target did not take (it went down, say) runs nowhere
+    /// now: it becomes an orphan, started where it belongs at the next batch or reconcile.
+    private func keepFailedMoves(
+        _ children: [ChildStartData], results: [ChildID: Result<ActorID, ChildError>], stoppedHere: [ChildID: UInt64]
+    ) {
+        var lost: [ChildID: (info: ChildInfo, epoch: UInt64)] = [:]
+        for child in children where (try? results[child.childID]?.get()) == nil {
+            guard let epoch = stoppedHere[child.childID], !core.registry.contains(child.childID) else { continue }
+            lost[child.childID] = (ChildInfo(spec: child.spec, locations: [], metadata: child.metadata), epoch)
+        }
+        guard !lost.isEmpty else { return }
+        core.logger.info("\(lost.count) children stopped for a move their target did not take: kept as orphans")
+        core.orphans.keep(lost)
     }
 
     func completeHandover(_ states: [ChildID: HandoverPayload], of ids: [ChildID], on node: NodeID) async {

@@ -284,7 +284,11 @@ extension HubCore {
     }
 
     func knownEpochs(of children: [ChildStartData]) -> [ChildID: UInt64] {
-        Dictionary(children.map { ($0.childID, knownEpoch(of: $0.childID)) }, uniquingKeysWith: max)
+        knownEpochs(of: children.map(\.childID))
+    }
+
+    func knownEpochs(of ids: [ChildID]) -> [ChildID: UInt64] {
+        Dictionary(ids.map { ($0, knownEpoch(of: $0)) }, uniquingKeysWith: max)
     }
 
     /// The epoch a new start of `id` authors: newer than any this node knows, stops included.
