@@ -10,7 +10,8 @@ import Testing
 /// healed (``NetworkLab``). The test process watches through a hub-less node of its own that
 /// reaches every node over a control link the cuts never touch.
 ///
-/// Skipped (with the reason) without root or without `ip` (iproute2).
+/// Skipped (with the reason) without root or without `ip` (iproute2). `NETNS_LOG_LEVEL=info`
+/// runs the nodes at that log level and prints a side's node logs when it fails to settle.
 @Suite(
     "Real network partitions (network namespaces)", .serialized, .timeLimit(.minutes(3)),
     .enabled(if: NetworkLab.unavailableReason == nil, Comment(rawValue: NetworkLab.unavailableReason ?? "")))

@@ -50,7 +50,7 @@ extension HubCore {
         let ids = registry.allIDs()
         let placement = self.placement(of: ids, on: hubNodes)
         var owned: [ChildStartData] = []
-        for id in ids where placement[id]?.contains(localNode) == true && !stops.wasRecentlyStopped(id) {
+        for id in ids where placement[id]?.contains(localNode) == true && !stops.isLeftover(id, epoch: knownEpoch(of: id)) {
             guard await !supervisor.isRunning(id), let info = registry.child(id) else { continue }
             owned.append(ChildStartData(childID: id, spec: info.spec, nodes: placement[id] ?? [], metadata: info.metadata))
         }
@@ -318,7 +318,8 @@ struct HubMover: ChildMover {
         let stoppedHere = stoppedForMove.withLock { $0 }
         for child in children {
             let id = child.childID
-            if !core.stops.wasRecentlyStopped(id) && (stoppedHere[id] != nil || running.contains(id)) {
+            let epoch = stoppedHere[id] ?? core.knownEpoch(of: id)
+            if !core.stops.isLeftover(id, epoch: epoch) && (stoppedHere[id] != nil || running.contains(id)) {
                 movable.append(child)
             } else {
                 results[id] = .failure(ChildError(.stopped, "\(id) no longer runs on \(core.localNode): nothing to move"))

@@ -159,19 +159,16 @@ extension HubCore {
         await hooks.dispatch(
             .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
         configuration.distribution.received(request.children)
-        var (mine, forwards) = splitByPlacement(request)
+        let (mine, forwards) = splitByPlacement(request)
         var outcomes: [ChildStartOutcome] = []
-        if request.isRecovery {
-            let stale = mine.filter { stops.wasRecentlyStopped($0.childID) }
-            mine.removeAll { stops.wasRecentlyStopped($0.childID) }
-            outcomes += stale.map {
-                ChildStartOutcome(childID: $0.childID, node: localNode, actorID: nil, error: ChildError(.stopped, "\($0.childID) was stopped on purpose here"))
-            }
-        }
-        // A restart or a move keeps the epoch it was sent with; anything else is a new start,
-        // newer than every stop of the child this node knows of.
+        // A restart or a move keeps the epoch it was sent with (a recovery without one, from an
+        // older peer, the epoch known here), so a stop covers it and ``startLocally`` refuses it;
+        // anything else is a new start, newer than every stop of the child this node knows of.
         var epochs: [ChildID: UInt64] = [:]
-        for child in mine { epochs[child.childID] = request.epochs[child.childID] ?? newEpoch(of: child.childID) }
+        for child in mine {
+            let id = child.childID
+            epochs[id] = request.epochs[id] ?? (request.isRecovery ? knownEpoch(of: id) : newEpoch(of: id))
+        }
         stops.started(epochs.lazy.map { ($0.key, $0.value) })
         outcomes += await startLocally(
             mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls, epochs: epochs)

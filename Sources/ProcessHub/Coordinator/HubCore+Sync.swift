@@ -137,6 +137,7 @@ extension HubCore {
             stops.started(entries.lazy.map { ($0.spec.id, $0.epoch) })
             orphans.resolve(entries.lazy.map { ($0.spec.id, $0.epoch) })
         case .stopped(let tombstones):
+            let tombstones = current(tombstones)
             stops.learnStops(tombstones)
             orphans.forget(tombstones)
             result.tombstones = tombstones

@@ -252,7 +252,7 @@ extension HubCore {
         let initiatesForNewcomers = nodes.filter { !newcomers.contains($0) }.min() == localNode
         var mine: [ChildStartData] = []
         var forNewcomers: [NodeID: [ChildStartData]] = [:]
-        for (id, info) in orphans where !stops.wasRecentlyStopped(id) {
+        for (id, info) in orphans where !stops.isLeftover(id, epoch: knownEpoch(of: id)) {
             guard let targets = placement[id] else { continue }
             let data = ChildStartData(childID: id, spec: info.spec, nodes: targets, metadata: info.metadata)
             if targets.contains(localNode) {

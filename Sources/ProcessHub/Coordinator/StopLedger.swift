@@ -96,11 +96,6 @@ final class StopLedger: Sendable {
         }
     }
 
-    /// Whether `id` was stopped on purpose recently: not to be restarted or moved by this node.
-    func wasRecentlyStopped(_ id: ChildID) -> Bool {
-        tombstone(of: id) != nil
-    }
-
     /// The epoch `id` was stopped at, while remembered.
     func tombstone(of id: ChildID) -> UInt64? {
         state.withLock { state in
@@ -179,18 +174,24 @@ extension HubCore {
     /// instances they cover are stopped and withdrawn (they predate the stop), and they are no
     /// longer orphans or in the partition manifest.
     func applyTombstones(_ stops: [ChildID: UInt64]) async {
+        let stops = current(stops)
         guard !stops.isEmpty else { return }
         self.stops.learnStops(stops)
         partition.forget(Array(stops.keys))
         orphans.forget(stops)
+        // Snapshots repeat every tombstone: ask the supervisor once which of them run here.
+        let covered = Array(stops.keys)
         var stopped: [ChildID: UInt64] = [:]
-        for (id, epoch) in stops where (registry.version(of: id)?.epoch ?? 0) <= epoch {
-            if await supervisor.stop(id) { stopped[id] = epoch }
-        }
+        for id in await supervisor.running(among: covered) where await supervisor.stop(id) { stopped[id] = stops[id] }
         guard !stopped.isEmpty else { return }
         logger.info("stopped \(stopped.count) children a peer stopped on purpose")
         self.stops.recordStops(stopped)
         await withdrawLocal(Array(stopped.keys))
+    }
+
+    /// The tombstones among `stops` that a newer start known here has not made obsolete.
+    func current(_ stops: [ChildID: UInt64]) -> [ChildID: UInt64] {
+        stops.filter { id, epoch in (registry.version(of: id)?.epoch ?? 0) <= epoch }
     }
 
     /// A returning peer stopped these children while this node was cut off from it: stop the
@@ -202,13 +203,14 @@ extension HubCore {
         for (index, id) in ids.enumerated() {
             stops[id] = epochs.flatMap { index < $0.count ? $0[index] : nil } ?? registry.version(of: id)?.epoch ?? 1
         }
+        stops = current(stops)
         self.stops.learnStops(stops)
-        partition.forget(ids)
+        partition.forget(Array(stops.keys))
         orphans.forget(stops)
         // Instances this node knows of elsewhere may be its own doing: restarts of children it
         // thought lost while cut off. They go too.
         let elsewhere = stops.keys.filter { id in
-            guard let info = registry.child(id), (registry.version(of: id)?.epoch ?? 0) <= stops[id]! else { return false }
+            guard let info = registry.child(id) else { return false }
             return info.locations.contains { $0.node != localNode }
         }
         if !elsewhere.isEmpty { _ = stopChildren(Array(elsewhere), options: StopOptions()) }
