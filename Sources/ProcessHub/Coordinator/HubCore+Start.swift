@@ -86,12 +86,13 @@ extension HubCore {
             let lost = Set(outcomes.filter(isLost).map(\.childID))
             guard !lost.isEmpty else { break }
             outcomes.removeAll(where: isLost)
-            let asked = Set(outcomes.filter { lost.contains($0.childID) }.map { "\($0.childID)@\($0.node)" })
+            var answered: [ChildID: Set<NodeID>] = [:]
+            for outcome in outcomes where lost.contains(outcome.childID) { answered[outcome.childID, default: []].insert(outcome.node) }
             let placement = self.placement(of: Array(lost), on: hubNodes)
             var perNode: [NodeID: [ChildStartData]] = [:]
             for var child in children where lost.contains(child.childID) {
                 child.nodes = placement[child.childID] ?? []
-                for node in child.nodes where !asked.contains("\(child.childID)@\(node)") { perNode[node, default: []].append(child) }
+                for node in child.nodes where answered[child.childID]?.contains(node) != true { perNode[node, default: []].append(child) }
             }
             logger.info("placing \(lost.count) children again: their nodes went down before answering")
             outcomes += await withTaskGroup(of: [ChildStartOutcome].self) { group in
