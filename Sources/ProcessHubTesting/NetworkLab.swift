@@ -15,6 +15,10 @@ import Synchronization
 /// reach each other (a silent partition: no FIN, no RST, only heartbeats stop), while the test
 /// process still reaches it over its control link. ``heal(_:)`` sets it up again.
 ///
+/// ``moveToIsland(_:)`` moves a node's bridge port to a second bridge, the island: the nodes
+/// moved there reach each other and nobody else (a split into two sides, `3|2` say, made one node
+/// at a time). ``leaveIsland(_:)`` moves it back.
+///
 /// Names are unique per run (they contain this process's id and a counter). The lab records every
 /// namespace, link and process it makes; ``tearDown()`` (call it in a `defer`) ends those
 /// processes by their recorded pid and deletes those namespaces and links, whatever happened.
@@ -82,6 +86,7 @@ public final class NetworkLab: Sendable {
     }
 
     private var bridge: String { "ph\(tag)b" }
+    private var island: String { "ph\(tag)i" }
     private func namespace(_ index: Int) -> String { "processhub-\(tag)-\(index + 1)" }
     private func clusterLink(_ index: Int) -> String { "ph\(tag)c\(index + 1)" }
     private func controlLink(_ index: Int) -> String { "ph\(tag)k\(index + 1)" }
@@ -92,6 +97,9 @@ public final class NetworkLab: Sendable {
         made.withLock { $0.links.append(bridge) }
         try run(["addr", "add", "\(controlAddress)/24", "dev", bridge])
         try run(["link", "set", bridge, "up"])
+        try run(["link", "add", island, "type", "bridge"])
+        made.withLock { $0.links.append(island) }
+        try run(["link", "set", island, "up"])
         for index in 0..<nodeCount {
             let ns = namespace(index)
             try run(["netns", "add", ns])
@@ -137,6 +145,16 @@ public final class NetworkLab: Sendable {
     /// Reconnects node `index` to the other nodes.
     public func heal(_ index: Int) throws {
         try run(["link", "set", clusterLink(index), "up"])
+    }
+
+    /// Moves node `index` to the island: from now on it reaches only the nodes moved there.
+    public func moveToIsland(_ index: Int) throws {
+        try run(["link", "set", clusterLink(index), "master", island])
+    }
+
+    /// Moves node `index` back from the island: it reaches the other nodes again.
+    public func leaveIsland(_ index: Int) throws {
+        try run(["link", "set", clusterLink(index), "master", bridge])
     }
 
     /// Ends every process the lab started (SIGKILL, by recorded pid) and deletes every namespace

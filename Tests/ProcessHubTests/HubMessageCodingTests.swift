@@ -56,6 +56,21 @@ struct HubMessageCodingTests {
         #expect(reply.outcomes[1].actorID == nil && reply.outcomes[1].error == ChildError(.unknownKind, "k"))
     }
 
+    /// Tombstones, and the epochs a restart or move carries: a request without epochs is the
+    /// older form and decodes to none (a new start).
+    @Test func tombstonesAndStartEpochsRoundTrip() throws {
+        guard case .stopped(let stops) = try roundTrip(RegistryUpdate.stopped(["a": 3, "b": 1])) else {
+            Issue.record("stopped")
+            return
+        }
+        #expect(stops == ["a": 3, "b": 1])
+        let children = [ChildStartData(childID: "c1", spec: ChildSpec(id: "c1", kind: "k", encodedArguments: []), nodes: [node])]
+        let moved = try roundTrip(StartRequest(originator: node, signature: 1, children: children, isForwarded: true, epochs: ["c1": 4]))
+        #expect(moved.epochs == ["c1": 4] && moved.children == children)
+        let fresh = try roundTrip(StartRequest(originator: node, signature: 1, children: children))
+        #expect(fresh.epochs.isEmpty && fresh.children == children)
+    }
+
     @Test func aNodeIndexOutOfRangeIsADecodingErrorNotACrash() throws {
         var bytes = try BinaryEncoder().encode(RegistryUpdate.registered([
             RegistryEntry(spec: ChildSpec(id: "x", kind: "k", encodedArguments: []), epoch: 1, authoredBy: node, actorID: ActorID(node: node, serial: 1))

@@ -1,5 +1,6 @@
 import ClusterNode
 import DemoActors
+import Foundation
 import ProcessHubTesting
 import Testing
 
@@ -9,12 +10,13 @@ import Testing
 /// healed (``NetworkLab``). The test process watches through a hub-less node of its own that
 /// reaches every node over a control link the cuts never touch.
 ///
-/// Skipped (with the reason) without root or without `ip` (iproute2).
+/// Skipped (with the reason) without root or without `ip` (iproute2). `NETNS_LOG_LEVEL=info`
+/// runs the nodes at that log level and prints a side's node logs when it fails to settle.
 @Suite(
     "Real network partitions (network namespaces)", .serialized, .timeLimit(.minutes(3)),
     .enabled(if: NetworkLab.unavailableReason == nil, Comment(rawValue: NetworkLab.unavailableReason ?? "")))
 struct NetworkPartitionTests {
-    /// Three node processes in a lab, and the test's observing node.
+    /// Node processes in a lab (three unless a test asks for more), and the test's observing node.
     final class Cluster: Sendable {
         let lab: NetworkLab
         let observer: ClusterNode
@@ -32,23 +34,23 @@ struct NetworkPartitionTests {
 
         static let port = 7400
 
-        /// Starts the lab, the three nodes (hub `hubID`, the given partition flag) and the observer.
-        static func start(partition: String, heartbeatTimeoutMs: Int = 700) async throws -> Cluster {
-            let lab = try NetworkLab.start(nodes: 3)
+        /// Starts the lab, `count` nodes (hub `hubID`, the given partition flag) and the observer.
+        static func start(partition: String, nodes count: Int = 3, heartbeatTimeoutMs: Int = 700) async throws -> Cluster {
+            let lab = try NetworkLab.start(nodes: count)
             do {
                 let secret = "netns-\(UInt64.random(in: 0 ... .max))"
                 let hubID = "np"
-                let seeds = (0..<3).flatMap { ["--seed", "\(lab.address(of: $0)):\(port)"] }
+                let seeds = (0..<count).flatMap { ["--seed", "\(lab.address(of: $0)):\(port)"] }
                 let arguments: @Sendable (Int) -> [String] = { index in
                     [
                         "node", "--name", "p\(index + 1)", "--host", lab.address(of: index), "--port", "\(port)",
                         "--secret", secret, "--hub", hubID, "--partition", partition,
                         "--heartbeat-interval-ms", "100", "--heartbeat-timeout-ms", "\(heartbeatTimeoutMs)",
-                        "--log-level", "warning",
+                        "--log-level", ProcessInfo.processInfo.environment["NETNS_LOG_LEVEL"] ?? "warning",
                     ] + seeds
                 }
                 var nodes: [NodeID] = []
-                let processes = try (0..<3).map { try lab.launch(node: $0, arguments($0)) }
+                let processes = try (0..<count).map { try lab.launch(node: $0, arguments($0)) }
                 for process in processes { nodes.append(try #require(NodeID(try await process.waitUntilReady()))) }
                 var settings = ClusterNodeSettings(name: "observer", host: lab.controlAddress, secret: ClusterSecret(secret))
                 settings.seeds = nodes.map(\.address)
@@ -132,11 +134,11 @@ struct NetworkPartitionTests {
             }
         }
 
-        /// Waits for the hub of three, starts `count` counters and waits until they are placed.
+        /// Waits for the hub of every node, starts `count` counters and waits until they are placed.
         func formWithCounters(_ count: Int = 60) async throws -> [ChildID] {
-            try await waitUntil(timeout: .seconds(30), "the hub of three") { await formed(nodes) }
+            try await waitUntil(timeout: .seconds(30), "the hub of \(nodes.count)") { await formed(nodes) }
             let ids = try await startCounters(count)
-            try await waitUntil(timeout: .seconds(20), "\(count) children placed") { await converged(nodes, ids: ids) }
+            try await waitUntil(timeout: .seconds(30), "\(count) children placed") { await converged(nodes, ids: ids) }
             return ids
         }
 
@@ -150,6 +152,57 @@ struct NetworkPartitionTests {
                 let onB = try await status(b).localCount
                 let onC = try await status(c).localCount
                 return onA + onB == count && onC == count
+            }
+        }
+
+        /// Moves the nodes at `indexes` to the lab's island one after the other, `gap` apart:
+        /// each side's nodes see the others go down in separate topology batches (the gap is
+        /// far longer than the debounce, far shorter than the heartbeat timeout, so the island's
+        /// nodes never lose each other).
+        func split(_ indexes: [Int], gap: Duration) async throws {
+            for (step, index) in indexes.enumerated() {
+                if step > 0 { try await Task.sleep(for: gap) }
+                try lab.moveToIsland(index)
+            }
+        }
+
+        func heal(_ indexes: [Int]) throws {
+            for index in indexes { try lab.leaveIsland(index) }
+        }
+
+        /// Whether `side` is a hub of its own that runs every one of `ids` exactly once: each of
+        /// its nodes lists exactly `side` and registers each child on one node of `side`, and
+        /// its nodes run `ids.count` instances in all.
+        func runsEachOnce(_ side: [NodeID], ids: [ChildID]) async -> Bool {
+            guard await formed(side) else { return false }
+            var running = 0
+            for node in side {
+                guard let registry = try? await registry(node), let status = try? await status(node) else { return false }
+                let once = ids.allSatisfy { registry[$0].map { $0.count == 1 && side.contains($0[0]) } ?? false }
+                guard registry.count == ids.count, once else { return false }
+                running += status.localCount
+            }
+            return running == ids.count
+        }
+
+        /// Waits until `side` runs every child exactly once, then checks it still does a few
+        /// seconds later (a lost child is not brought back by a later repair either way).
+        func waitUntilEachRunsOnce(_ side: [NodeID], ids: [ChildID], within timeout: Duration, _ what: String) async throws {
+            do {
+                try await waitUntil(timeout: timeout, what) { await runsEachOnce(side, ids: ids) }
+                try await Task.sleep(for: .seconds(3))
+                #expect(await runsEachOnce(side, ids: ids), "\(what): no longer so 3 s later")
+            } catch {
+                Issue.record("\(what) did not happen:\n\(await describe(side, ids: ids))")
+                if ProcessInfo.processInfo.environment["NETNS_LOG_LEVEL"] != nil { printLogs(of: side, ids: ids) }
+                throw error
+            }
+        }
+
+        /// With `NETNS_LOG_LEVEL` set: the missing children and the logs of `side`'s processes.
+        func printLogs(of side: [NodeID], ids: [ChildID]) {
+            for (index, node) in nodes.enumerated() where side.contains(node) {
+                for process in lab.processes(of: index) { print("==== \(node.name)\n\(process.log)") }
             }
         }
 
@@ -248,5 +301,44 @@ struct NetworkPartitionTests {
         for node in [a, b, new] {
             #expect(try await cluster.registry(node).values.allSatisfy { !$0.contains(old) })
         }
+    }
+
+    /// MajorityQuorum, five nodes, a 3|2 split whose two minority nodes are cut 300 ms apart:
+    /// the majority sees them go down in two topology batches. The children the first batch
+    /// gives to the second minority node (restarts of the first one's) never reach the majority
+    /// as registrations; they must not be lost when the second goes down. During the split the
+    /// majority runs every child exactly once within a few seconds, the minority none.
+    @Test func majorityQuorumRunsEveryChildOnceWhenTheMinorityIsCutNodeByNode() async throws {
+        let cluster = try await Cluster.start(partition: "majority", nodes: 5)
+        defer { cluster.tearDown() }
+        let ids = try await cluster.formWithCounters(500)
+        let majority = Array(cluster.nodes.prefix(3)), minority = Array(cluster.nodes.suffix(2))
+
+        try await cluster.split([3, 4], gap: .milliseconds(300))
+        try await cluster.waitUntilEachRunsOnce(majority, ids: ids, within: .seconds(10), "the majority running every child once")
+        for node in minority {
+            let status = try await cluster.status(node)
+            #expect(status.isPartitioned && status.localCount == 0, "\(node.name) runs \(status.localCount) children during the split")
+        }
+
+        try cluster.heal([3, 4])
+        try await cluster.waitForConvergence(cluster.nodes, ids: ids, "one registry, every child once on its node", timeout: .seconds(60))
+    }
+
+    /// Divergence, five nodes, a 3|2 split whose two minority nodes are cut 300 ms apart: each
+    /// side sees the other's nodes go down in more than one batch. Each side runs every child
+    /// exactly once within a few seconds; after the heal the duplicates are resolved.
+    @Test func divergenceRunsEveryChildOnceOnEachSideWhenCutNodeByNode() async throws {
+        let cluster = try await Cluster.start(partition: "divergence", nodes: 5)
+        defer { cluster.tearDown() }
+        let ids = try await cluster.formWithCounters(300)
+        let majority = Array(cluster.nodes.prefix(3)), minority = Array(cluster.nodes.suffix(2))
+
+        try await cluster.split([3, 4], gap: .milliseconds(300))
+        try await cluster.waitUntilEachRunsOnce(majority, ids: ids, within: .seconds(10), "the majority running every child once")
+        try await cluster.waitUntilEachRunsOnce(minority, ids: ids, within: .seconds(5), "the minority running every child once")
+
+        try cluster.heal([3, 4])
+        try await cluster.waitForConvergence(cluster.nodes, ids: ids, "one registry, every child once on its node", timeout: .seconds(60))
     }
 }

@@ -19,12 +19,17 @@ public struct HubTuning: Sendable, Hashable {
     /// arrive a few round trips apart; a second is far above both on a LAN.
     public var duplicateGrace: Duration = .seconds(1)
 
-    /// How long a node keeps a stop on purpose in mind (its own, or one a peer told it of): until
-    /// then it does not restart or move the child by itself (lost-node restarts, the partition
-    /// manifest, redistribution), and tells it to peers that come back. Default 60 s: longer
-    /// than a failure detector's verdict and a topology batch, so the stop outlives every restart
-    /// decision made on an older view, yet short enough that the memory stays small.
-    public var recentStopMemory: Duration = .seconds(60)
+    /// How long a node remembers a stop on purpose (its own, or one a peer told it of) as a
+    /// tombstone at the stopped row's epoch: until then every instance of that epoch or older is
+    /// a leftover wherever it turns up (the other side of a split restarted it, a stalled node
+    /// still ran it) and is stopped, and the stop travels in announcements and sync snapshots.
+    /// Default 10 min: longer than the splits and stalls a cluster should heal from without
+    /// bringing stopped children back, yet bounded (see ``maxRememberedStops``).
+    public var recentStopMemory: Duration = .seconds(600)
+
+    /// How many stops a node remembers at most; the oldest go first. Default 100 000: a whole
+    /// large batch of stops, at a few dozen bytes each.
+    public var maxRememberedStops: Int = 100_000
 
     /// A topology batch (node joins and leaves) waits for ``HubConfiguration/clusterEventDebounce``
     /// without new events, but never longer than `max(debounce × topologyMaxWaitMultiple,
@@ -92,6 +97,7 @@ public struct HubTuning: Sendable, Hashable {
     var invalidValue: String? {
         if duplicateGrace < .zero { return "tuning.duplicateGrace must not be negative" }
         if recentStopMemory < .zero { return "tuning.recentStopMemory must not be negative" }
+        if maxRememberedStops < 1 { return "tuning.maxRememberedStops must be at least 1" }
         if topologyMaxWaitMultiple < 1 { return "tuning.topologyMaxWaitMultiple must be at least 1" }
         if topologyMaxWaitMargin < .zero { return "tuning.topologyMaxWaitMargin must not be negative" }
         if drainPollInterval <= .zero { return "tuning.drainPollInterval must be positive" }

@@ -109,6 +109,26 @@ extension UnkeyedDecodingContainer {
     }
 }
 
+extension UnkeyedEncodingContainer {
+    /// Child ids with an epoch each: the ids, then the epochs in the same order.
+    mutating func encodeEpochs(_ epochs: [ChildID: UInt64]) throws {
+        let pairs = epochs.sorted { $0.key < $1.key }
+        try encodeIDs(pairs.map(\.key))
+        try encode(pairs.map(\.value))
+    }
+}
+
+extension UnkeyedDecodingContainer {
+    mutating func decodeEpochs() throws -> [ChildID: UInt64] {
+        let ids = try decodeIDs()
+        let epochs = try decode([UInt64].self)
+        guard ids.count == epochs.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "epochs do not match their ids"))
+        }
+        return Dictionary(zip(ids, epochs), uniquingKeysWith: max)
+    }
+}
+
 // MARK: - Messages
 
 extension StartRequest {
@@ -134,6 +154,8 @@ extension StartRequest {
         }
         try container.encode(holdsCalls)
         try container.encode(isRecovery)
+        // Trailing and optional: a peer without epochs decodes the rest as before.
+        if !epochs.isEmpty { try container.encodeEpochs(epochs) }
     }
 
     init(from decoder: any Decoder) throws {
@@ -156,6 +178,7 @@ extension StartRequest {
         }
         holdsCalls = try container.decode(Bool.self)
         isRecovery = try container.decode(Bool.self)
+        epochs = container.isAtEnd ? [:] : try container.decodeEpochs()
     }
 }
 
@@ -193,7 +216,7 @@ extension StartReply {
 
 extension RegistryUpdate {
     private enum Tag: UInt8 {
-        case registered, unregistered, actorUpdated, snapshotComplete, snapshotBegins
+        case registered, unregistered, actorUpdated, snapshotComplete, snapshotBegins, stopped
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -226,6 +249,9 @@ extension RegistryUpdate {
         case .snapshotBegins(let seq):
             try container.encode(Tag.snapshotBegins.rawValue)
             try container.encode(seq)
+        case .stopped(let stops):
+            try container.encode(Tag.stopped.rawValue)
+            try container.encodeEpochs(stops)
         }
     }
 
@@ -257,6 +283,8 @@ extension RegistryUpdate {
             self = .snapshotComplete(try container.decodeIDs())
         case .snapshotBegins:
             self = .snapshotBegins(try container.decode(UInt64.self))
+        case .stopped:
+            self = .stopped(try container.decodeEpochs())
         }
     }
 }

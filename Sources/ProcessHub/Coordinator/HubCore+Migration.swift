@@ -22,7 +22,8 @@ extension HubCore {
         let replicaStarts = configuration.migration.startsOwnedChildren ? [:] : plan.replicaStarts
         await withTaskGroup(of: Void.self) { group in
             for (node, share) in replicaStarts {
-                let request = StartRequest(originator: localNode, signature: signature, children: share, isForwarded: true)
+                let request = StartRequest(
+                    originator: localNode, signature: signature, children: share, isForwarded: true, epochs: knownEpochs(of: share))
                 group.addTask { _ = await self.sendStart(request, to: node, timeout: self.configuration.migrationTimeout) }
             }
         }
@@ -49,7 +50,7 @@ extension HubCore {
         let ids = registry.allIDs()
         let placement = self.placement(of: ids, on: hubNodes)
         var owned: [ChildStartData] = []
-        for id in ids where placement[id]?.contains(localNode) == true && !stops.wasRecentlyStopped(id) {
+        for id in ids where placement[id]?.contains(localNode) == true && !stops.isLeftover(id, epoch: knownEpoch(of: id)) {
             guard await !supervisor.isRunning(id), let info = registry.child(id) else { continue }
             owned.append(ChildStartData(childID: id, spec: info.spec, nodes: placement[id] ?? [], metadata: info.metadata))
         }
@@ -283,10 +284,11 @@ struct HubMover: ChildMover {
     let core: HubCore
     private let stoppedForMove = StoppedForMove()
 
-    /// The children a mover stopped here (a class: the mover is copied into the strategy).
+    /// The children a mover stopped here, with their rows' epochs (a class: the mover is copied
+    /// into the strategy).
     private final class StoppedForMove: Sendable {
-        private let ids = Mutex<Set<ChildID>>([])
-        func withLock<R>(_ body: (inout Set<ChildID>) -> R) -> R { ids.withLock { body(&$0) } }
+        private let ids = Mutex<[ChildID: UInt64]>([:])
+        func withLock<R>(_ body: (inout [ChildID: UInt64]) -> R) -> R { ids.withLock { body(&$0) } }
     }
 
     init(core: HubCore) {
@@ -302,7 +304,8 @@ struct HubMover: ChildMover {
     func stopLocally(_ ids: [ChildID]) async {
         var stopped: [ChildID] = []
         for id in ids where await core.supervisor.stop(id) { stopped.append(id) }
-        stoppedForMove.withLock { $0.formUnion(stopped) }
+        let epochs = core.knownEpochs(of: stopped)
+        stoppedForMove.withLock { $0.merge(epochs) { _, new in new } }
         await core.withdrawLocal(stopped)
     }
 
@@ -315,7 +318,8 @@ struct HubMover: ChildMover {
         let stoppedHere = stoppedForMove.withLock { $0 }
         for child in children {
             let id = child.childID
-            if !core.stops.wasRecentlyStopped(id) && (stoppedHere.contains(id) || running.contains(id)) {
+            let epoch = stoppedHere[id] ?? core.knownEpoch(of: id)
+            if !core.stops.isLeftover(id, epoch: epoch) && (stoppedHere[id] != nil || running.contains(id)) {
                 movable.append(child)
             } else {
                 results[id] = .failure(ChildError(.stopped, "\(id) no longer runs on \(core.localNode): nothing to move"))
@@ -323,7 +327,10 @@ struct HubMover: ChildMover {
         }
         guard !movable.isEmpty else { return results }
         let children = movable
-        var request = StartRequest(originator: core.localNode, signature: core.signature, children: children, isForwarded: true)
+        // A move keeps the row's epoch: a stop made meanwhile elsewhere still covers the moved instance.
+        var request = StartRequest(
+            originator: core.localNode, signature: core.signature, children: children, isForwarded: true,
+            epochs: core.knownEpochs(of: children.map(\.childID)).merging(stoppedHere) { _, stopped in stopped })
         request.handoverStates = states
         request.holdsCalls = holdingCalls
         let outcomes = await core.sendStart(request, to: node, timeout: core.configuration.migrationTimeout)
@@ -331,11 +338,27 @@ struct HubMover: ChildMover {
             if let actorID = outcome.actorID { results[outcome.childID] = .success(actorID) }
             else if let error = outcome.error { results[outcome.childID] = .failure(error) }
         }
+        keepFailedMoves(children, results: results, stoppedHere: stoppedHere)
         let delivered = states.keys.filter { (try? results[$0]?.get()) != nil }
         if !delivered.isEmpty {
             await core.hooks.dispatch(.handoverDelivered, HandoverDeliveredEvent(childIDs: delivered.sorted(), targetNode: node))
         }
         return results
+    }
+
+    /// A child stopped here for a move its target did not take (it went down, say) runs nowhere
+    /// now: it becomes an orphan, started where it belongs at the next batch or reconcile.
+    private func keepFailedMoves(
+        _ children: [ChildStartData], results: [ChildID: Result<ActorID, ChildError>], stoppedHere: [ChildID: UInt64]
+    ) {
+        var lost: [ChildID: (info: ChildInfo, epoch: UInt64)] = [:]
+        for child in children where (try? results[child.childID]?.get()) == nil {
+            guard let epoch = stoppedHere[child.childID], !core.registry.contains(child.childID) else { continue }
+            lost[child.childID] = (ChildInfo(spec: child.spec, locations: [], metadata: child.metadata), epoch)
+        }
+        guard !lost.isEmpty else { return }
+        core.logger.info("\(lost.count) children stopped for a move their target did not take: kept as orphans")
+        core.orphans.keep(lost)
     }
 
     func completeHandover(_ states: [ChildID: HandoverPayload], of ids: [ChildID], on node: NodeID) async {

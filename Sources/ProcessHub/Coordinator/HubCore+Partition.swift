@@ -42,12 +42,13 @@ extension HubCore {
     /// After a batch of leaves (the departed nodes' slots already purged): asks the strategy, and
     /// enters the partitioned state when quorum is lost. Returns whether the hub is partitioned,
     /// in which case the caller restarts nothing.
-    func quorumAfterLeaving(_ nodes: [NodeID], orphans: [ChildID: ChildInfo]) async -> Bool {
+    func quorumAfterLeaving(_ nodes: [NodeID]) async -> Bool {
         let lost = configuration.partitionTolerance.lostQuorum(afterLeaving: nodes, members: quorumMembers)
         guard lost || isPartitioned else { return false }
-        // The lost nodes' children have no row left (a row goes with its last instance): they
-        // join the manifest from the rows read before the purge.
-        await enterPartition(keeping: registry.dump().merging(orphans) { current, _ in current })
+        // The lost nodes' children have no row left (a row goes with its last instance): the
+        // orphans (this batch's and earlier ones nobody registered) join the manifest.
+        let orphaned = orphans.takeAll().mapValues(\.info)
+        await enterPartition(keeping: registry.dump().merging(orphaned) { current, _ in current })
         return true
     }
 

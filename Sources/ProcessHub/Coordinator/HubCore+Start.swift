@@ -63,13 +63,44 @@ extension HubCore {
             }
             return await group.reduce(into: []) { $0 += $1 }
         }
-        var result = Self.startResult(children: children, outcomes: outcomes)
+        let answered = await placeAgain(children, lostIn: outcomes, timeout: options.timeout)
+        var result = Self.startResult(children: children, outcomes: answered)
         if options.onFailure == .rollback && !result.errors.isEmpty && !result.started.isEmpty {
             let stop = stopChildren(result.ids, options: StopOptions(timeout: options.timeout))
             _ = await stop.value
             result.rolledBack = true
         }
         return result
+    }
+
+    /// Children whose target went down before answering are placed again on the nodes of the
+    /// moment (a few rounds at most): only the originator knows they were asked for, and no
+    /// registry row will bring them back.
+    private func placeAgain(_ children: [ChildStartData], lostIn outcomes: [ChildStartOutcome], timeout: Duration) async -> [ChildStartOutcome] {
+        var outcomes = outcomes
+        for _ in 0..<3 {
+            let isLost = { (outcome: ChildStartOutcome) in outcome.error?.code == .noResponse && !self.isMember(outcome.node) }
+            let lost = Set(outcomes.filter(isLost).map(\.childID))
+            guard !lost.isEmpty else { break }
+            outcomes.removeAll(where: isLost)
+            var answered: [ChildID: Set<NodeID>] = [:]
+            for outcome in outcomes where lost.contains(outcome.childID) { answered[outcome.childID, default: []].insert(outcome.node) }
+            let placement = self.placement(of: Array(lost), on: hubNodes)
+            var perNode: [NodeID: [ChildStartData]] = [:]
+            for var child in children where lost.contains(child.childID) {
+                child.nodes = placement[child.childID] ?? []
+                for node in child.nodes where answered[child.childID]?.contains(node) != true { perNode[node, default: []].append(child) }
+            }
+            logger.info("placing \(lost.count) children again: their nodes went down before answering")
+            outcomes += await withTaskGroup(of: [ChildStartOutcome].self) { group in
+                for (node, share) in perNode {
+                    let request = StartRequest(originator: localNode, signature: signature, children: share)
+                    group.addTask { await self.sendStart(request, to: node, timeout: timeout) }
+                }
+                return await group.reduce(into: []) { $0 += $1 }
+            }
+        }
+        return outcomes
     }
 
     /// One start request to one node (sent in chunks, one after the other); a node that fails to
@@ -84,6 +115,7 @@ extension HubCore {
             var piece = request
             piece.children = Array(chunk)
             piece.handoverStates = request.handoverStates.restricted(to: chunk.map(\.childID))
+            piece.epochs = request.epochs.restricted(to: chunk.map(\.childID))
             outcomes += await sendStartChunk(piece, to: node, timeout: timeout)
         }
         return outcomes
@@ -126,26 +158,27 @@ extension HubCore {
         await hooks.dispatch(
             .preChildrenStart, ChildrenStartRequestEvent(originator: request.originator, children: request.children))
         configuration.distribution.received(request.children)
-        var (mine, forwards) = splitByPlacement(request)
+        let (mine, forwards) = splitByPlacement(request)
         var outcomes: [ChildStartOutcome] = []
-        if request.isRecovery {
-            let stale = mine.filter { stops.wasRecentlyStopped($0.childID) }
-            mine.removeAll { stops.wasRecentlyStopped($0.childID) }
-            outcomes += stale.map {
-                ChildStartOutcome(childID: $0.childID, node: localNode, actorID: nil, error: ChildError(.stopped, "\($0.childID) was stopped on purpose here"))
-            }
-        } else {
-            stops.started(mine.lazy.map(\.childID))
+        // A restart or a move keeps the epoch it was sent with (a recovery without one, from an
+        // older peer, the epoch known here), so a stop covers it and ``startLocally`` refuses it;
+        // anything else is a new start, newer than every stop of the child this node knows of.
+        var epochs: [ChildID: UInt64] = [:]
+        for child in mine {
+            let id = child.childID
+            epochs[id] = request.epochs[id] ?? (request.isRecovery ? knownEpoch(of: id) : newEpoch(of: id))
         }
+        stops.started(epochs.lazy.map { ($0.key, $0.value) })
         outcomes += await startLocally(
-            mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls)
+            mine, authoredBy: request.originator, states: request.handoverStates, holdingCalls: request.holdsCalls, epochs: epochs)
         if request.isForwarded { resolveDuplicates(among: mine.map(\.childID), checkingPlacement: true) }
         if !forwards.isEmpty {
             await hooks.dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards.mapValues { $0.map(\.childID) }))
             outcomes += await withTaskGroup(of: [ChildStartOutcome].self) { group in
                 for (node, children) in forwards {
                     let forwarded = StartRequest(
-                        originator: request.originator, signature: signature, children: children, isForwarded: true)
+                        originator: request.originator, signature: signature, children: children, isForwarded: true,
+                        epochs: request.epochs.restricted(to: children.map(\.childID)))
                     group.addTask { await self.sendStart(forwarded, to: node, timeout: self.configuration.crossNodeRequestTimeout) }
                 }
                 return await group.reduce(into: []) { $0 += $1 }
@@ -180,12 +213,22 @@ extension HubCore {
     ///
     /// A migration may hand over `states`, applied before the new instances are registered, or
     /// ask to hold the new instances' calls until their states are delivered (`holdingCalls`).
+    ///
+    /// Each instance is registered at `epochs[id]`, or else at the epoch this node knows of the
+    /// child (a restart); one a stop covers (``StopLedger/isLeftover(_:epoch:)``) is not started.
     func startLocally(
         _ children: [ChildStartData], authoredBy author: NodeID,
-        states: [ChildID: HandoverPayload] = [:], holdingCalls: Bool = false
+        states: [ChildID: HandoverPayload] = [:], holdingCalls: Bool = false, epochs: [ChildID: UInt64] = [:]
     ) async -> [ChildStartOutcome] {
-        guard !children.isEmpty else { return [] }
-        var outcomes: [ChildStartOutcome] = []
+        var epochs = epochs
+        for child in children where epochs[child.childID] == nil { epochs[child.childID] = knownEpoch(of: child.childID) }
+        let leftovers = children.filter { stops.isLeftover($0.childID, epoch: epochs[$0.childID]!) }
+        let children = leftovers.isEmpty ? children : children.filter { !stops.isLeftover($0.childID, epoch: epochs[$0.childID]!) }
+        let refused = leftovers.map {
+            ChildStartOutcome(childID: $0.childID, node: localNode, actorID: nil, error: ChildError(.stopped, "\($0.childID) was stopped on purpose"))
+        }
+        guard !children.isEmpty else { return refused }
+        var outcomes = refused
         var started: [StartedChild] = []
         var entries: [RegistryEntry] = []
         outcomes.reserveCapacity(children.count)
@@ -208,7 +251,8 @@ extension HubCore {
                     nodes: child.nodes, metadata: child.metadata))
                 if let actorID {
                     entries.append(RegistryEntry(
-                        spec: child.spec, metadata: child.metadata, epoch: 1, authoredBy: author, actorID: actorID))
+                        spec: child.spec, metadata: child.metadata, epoch: epochs[child.childID] ?? 1, authoredBy: author,
+                        actorID: actorID))
                 } else if let failure {
                     logger.warning("child failed to start: \(failure)", metadata: ["child": "\(child.childID)"])
                 }
@@ -219,9 +263,32 @@ extension HubCore {
         if !entries.isEmpty {
             metrics.started.increment(by: entries.count)
             await fireHooks(for: registry.register(entries))
+            orphans.resolve(entries.lazy.map { ($0.spec.id, $0.epoch) })
             await propagate(.registered(entries), confirmTo: author)
         }
         await signalStarted(started.filter { $0.actorID != nil }.map { ($0.childID, $0.nodes) })
         return outcomes
+    }
+}
+
+// MARK: Epochs
+
+extension HubCore {
+    /// The epoch a restart or move of `id` keeps: the row's, or the orphan's, else the first.
+    func knownEpoch(of id: ChildID) -> UInt64 {
+        registry.version(of: id)?.epoch ?? orphans.epoch(of: id) ?? 1
+    }
+
+    func knownEpochs(of children: [ChildStartData]) -> [ChildID: UInt64] {
+        knownEpochs(of: children.map(\.childID))
+    }
+
+    func knownEpochs(of ids: [ChildID]) -> [ChildID: UInt64] {
+        Dictionary(ids.map { ($0, knownEpoch(of: $0)) }, uniquingKeysWith: max)
+    }
+
+    /// The epoch a new start of `id` authors: newer than any this node knows, stops included.
+    func newEpoch(of id: ChildID) -> UInt64 {
+        max(registry.version(of: id)?.epoch ?? 0, stops.tombstone(of: id) ?? 0, orphans.epoch(of: id) ?? 0) + 1
     }
 }

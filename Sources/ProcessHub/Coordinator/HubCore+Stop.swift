@@ -64,7 +64,7 @@ extension HubCore {
                 outcomes.append(ChildStopOutcome(childID: id, node: localNode, error: ChildError(.notFound, "\(id) does not run on \(localNode)")))
             }
         }
-        stops.recordStops(stopped)
+        await entomb(stopped)
         // Answered only once every peer has the withdrawal: if this node died right after
         // answering, a peer that still listed the child would restart it as lost.
         await withdrawLocal(stopped, confirmed: true)
@@ -93,7 +93,18 @@ extension HubCore {
 
     /// A child ended for good here: it leaves the registry cluster-wide.
     func childGone(_ id: ChildID, reason: ChildStopReason) async {
-        stops.recordStops([id])
+        await entomb([id])
         await withdrawLocal([id])
+    }
+
+    /// Records a stop of `ids` on purpose as tombstones at their rows' epochs and sends them to
+    /// every peer (before the withdrawal, in the same order): each peer then refuses a leftover
+    /// instance wherever one turns up, even if this node is gone by then.
+    func entomb(_ ids: [ChildID]) async {
+        guard !ids.isEmpty else { return }
+        let tombstones = Dictionary(ids.map { ($0, registry.version(of: $0)?.epoch ?? 1) }, uniquingKeysWith: max)
+        stops.recordStops(tombstones)
+        orphans.forget(tombstones)
+        await propagate(.stopped(tombstones))
     }
 }

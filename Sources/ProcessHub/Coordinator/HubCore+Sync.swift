@@ -70,7 +70,11 @@ extension HubCore {
         let mark = gossip.map { [RegistryUpdate.snapshotBegins($0.lastStamped)] } ?? []
         let entries = registry.entries(ownedBy: localNode)
         let chunks = entries.chunked(configuration.tuning.entriesPerMessage).map { RegistryUpdate.registered(Array($0)) }
-        return mark + chunks + [.snapshotComplete(entries.map(\.spec.id))]
+        // The tombstones go first: a node that lost its memory (restarted) or missed a stop
+        // learns it before it could take a leftover in the registration for a child.
+        let tombstones = stops.tombstones()
+        let stopped = tombstones.isEmpty ? [] : RegistryUpdate.stopped(tombstones).chunked(configuration.tuning)
+        return mark + stopped + chunks + [.snapshotComplete(entries.map(\.spec.id))]
     }
 
     /// Sends `peers` this node's slots.
@@ -85,6 +89,10 @@ extension HubCore {
         var changes: [RegistryChange] = []
         var actorUpdate: ChildActorUpdatedEvent?
         var completedSnapshot = false
+        /// Tombstones received: local instances they cover are stopped.
+        var tombstones: [ChildID: UInt64] = [:]
+        /// Registrations refused as leftovers of a stop, with the stop's epoch: their host is told.
+        var leftovers: (host: NodeID, stops: [ChildID: UInt64])?
     }
 
     /// Applies an update pushed directly by `peer` (PubSub changes, and snapshots under both).
@@ -115,9 +123,24 @@ extension HubCore {
         var result = AppliedUpdate()
         switch update {
         case .registered(let entries):
-            result.changes = registry.register(entries.filter { $0.actorID.node == peer })
-            // Started again somewhere: a lost-node restart may bring it back from now on.
-            stops.started(entries.lazy.map(\.spec.id))
+            var entries = entries.filter { $0.actorID.node == peer }
+            // An instance a stop covers is a leftover (the other side of a split restarted it,
+            // say): not registered, and its host is told to stop it.
+            let leftovers = stops.leftovers(among: entries)
+            if !leftovers.isEmpty {
+                entries.removeAll { leftovers[$0.spec.id] != nil }
+                result.leftovers = (peer, leftovers)
+            }
+            result.changes = registry.register(entries)
+            // Started again somewhere at a newer epoch: a lost-node restart may bring it back
+            // from now on, and it is nobody's orphan.
+            stops.started(entries.lazy.map { ($0.spec.id, $0.epoch) })
+            orphans.resolve(entries.lazy.map { ($0.spec.id, $0.epoch) })
+        case .stopped(let tombstones):
+            let tombstones = current(tombstones)
+            stops.learnStops(tombstones)
+            orphans.forget(tombstones)
+            result.tombstones = tombstones
         case .unregistered(let ids):
             result.changes = registry.unregister(ids, on: peer)
         case .actorUpdated(let id, let actorID):
@@ -140,6 +163,11 @@ extension HubCore {
         await fireHooks(for: applied.changes)
         resolveDuplicates(among: applied.changes.compactMap { if case .registered(let id, _) = $0 { id } else { nil } })
         if let event = applied.actorUpdate { await hooks.dispatch(.childPidUpdated, event) }
+        if let (host, stops) = applied.leftovers {
+            logger.info("refused \(stops.count) registrations of children stopped on purpose", metadata: ["peer": "\(host)"])
+            await send([.update(.stopped(stops))], to: [host])
+        }
+        if !applied.tombstones.isEmpty { await applyTombstones(applied.tombstones) }
         if applied.completedSnapshot { await startOwnedChildren() }
     }
 

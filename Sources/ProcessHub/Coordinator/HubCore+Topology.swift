@@ -1,4 +1,5 @@
 import ClusterNode
+import Synchronization
 
 /// Hub membership: discovering peers (announcements), batching joins and leaves, and the
 /// redistribution they cause (migration on join, contraction on leave).
@@ -24,7 +25,7 @@ extension HubCore {
         do {
             let endpoint = try self.endpoint(of: peer)
             let theirs = try await ClusterSystem.withCallTimeout(configuration.crossNodeRequestTimeout) {
-                try await endpoint.announce(HubAnnouncement(node: self.localNode, stoppedWhileAway: self.stops.missed(by: peer)))
+                try await endpoint.announce(HubAnnouncement(node: self.localNode, stops: self.stops.missed(by: peer)))
             }
             _ = received(theirs)
         } catch let error as ClusterError where error.code == .unknownActor {
@@ -48,7 +49,7 @@ extension HubCore {
         let peer = announcement.node
         // What the peer stopped while this node was away is applied before the peer counts as a
         // member again, so neither the join's redistribution nor a lost-node restart revives it.
-        applyStopsMadeWhileAway(announcement.stoppedWhileAway ?? [])
+        applyStopsMadeWhileAway(announcement.stoppedWhileAway ?? [], epochs: announcement.stopEpochs)
         let missed = stops.missed(by: peer)
         if !announcement.isDraining && peer != localNode && system.members.contains(peer), let replaced = admitPeer(peer) {
             stops.peerReturned(peer)
@@ -58,7 +59,7 @@ extension HubCore {
             enqueue(.joined(peer))
             Task(executorPreference: OffLoopExecutor.shared) { await self.pushSnapshot(to: [peer]) }
         }
-        return HubAnnouncement(node: localNode, isDraining: isDraining, stoppedWhileAway: missed)
+        return HubAnnouncement(node: localNode, isDraining: isDraining, stops: missed)
     }
 
     /// A peer's hub stopped while its node stays up.
@@ -200,27 +201,43 @@ extension HubCore {
     // MARK: Leave
 
     private func nodesLeft(_ nodes: [NodeID], newcomers: Set<NodeID>) async {
-        var orphans: [ChildID: ChildInfo] = [:]
+        var lost: [ChildID: (info: ChildInfo, epoch: UInt64)] = [:]
         for node in nodes {
             await hooks.dispatch(.preNodeLeave, NodeEvent(node: node))
             for id in registry.ids(hostedOn: node) {
-                if let info = registry.child(id) { orphans[id] = info }
+                if let info = registry.child(id) { lost[id] = (info, registry.version(of: id)?.epoch ?? 1) }
             }
             await fireHooks(for: registry.purge(node: node))
             logger.info("hub node left", metadata: ["peer": "\(node)"])
         }
+        // Children with a surviving instance are the redistribution pass's (missing replicas);
+        // those left with none are orphans until some node registers them again.
+        orphans.keep(lost.filter { !registry.contains($0.key) && !stops.isLeftover($0.key, epoch: $0.value.epoch) })
         let event = RedistributionEvent(kind: .nodeLeave, nodes: nodes)
         await hooks.dispatch(.preRedistribution, event)
-        // Children with a surviving instance are the redistribution pass's (missing replicas);
-        // those left with none are restarted by the survivors that now own them — unless this
+        // The survivors that now own the orphans restart them — those of this batch and those of
+        // earlier batches still unregistered (their owner then may have gone too) — unless this
         // node just lost its quorum (then nothing runs here until it returns).
-        if await !quorumAfterLeaving(nodes, orphans: orphans) {
-            await restartOrphans(orphans.filter { !registry.contains($0.key) }, newcomers: newcomers)
+        if await !quorumAfterLeaving(nodes) {
+            await restartOrphans(waitingOrphans(), newcomers: newcomers)
             await redistribute(cause: event)
             await signalRoleChanges()
         }
         await hooks.dispatch(.postRedistribution, event)
         for node in nodes { await hooks.dispatch(.postNodeLeave, NodeEvent(node: node)) }
+    }
+
+    /// The orphans no node registered since and that were not stopped on purpose meanwhile.
+    func waitingOrphans() -> [ChildID: ChildInfo] {
+        var waiting: [ChildID: ChildInfo] = [:]
+        for (id, orphan) in orphans.all() {
+            if let epoch = registry.version(of: id)?.epoch, registry.contains(id) {
+                orphans.resolve([(id, epoch)])
+            } else if !stops.isLeftover(id, epoch: orphan.epoch) {
+                waiting[id] = orphan.info
+            }
+        }
+        return waiting
     }
 
     /// Contraction: every survivor starts the lost children whose new placement includes it.
@@ -235,7 +252,7 @@ extension HubCore {
         let initiatesForNewcomers = nodes.filter { !newcomers.contains($0) }.min() == localNode
         var mine: [ChildStartData] = []
         var forNewcomers: [NodeID: [ChildStartData]] = [:]
-        for (id, info) in orphans where !stops.wasRecentlyStopped(id) {
+        for (id, info) in orphans where !stops.isLeftover(id, epoch: knownEpoch(of: id)) {
             guard let targets = placement[id] else { continue }
             let data = ChildStartData(childID: id, spec: info.spec, nodes: targets, metadata: info.metadata)
             if targets.contains(localNode) {
@@ -249,8 +266,51 @@ extension HubCore {
             _ = await startLocally(mine, authoredBy: localNode)
         }
         for (newcomer, children) in forNewcomers {
-            let request = StartRequest(originator: localNode, signature: signature, children: children, isForwarded: true, isRecovery: true)
-            _ = await sendStart(request, to: newcomer, timeout: configuration.migrationTimeout)
+            await sendRecovery(children, to: newcomer)
         }
+    }
+
+    /// Asks `node` to start children it owns by placement but may never have heard of, at the
+    /// epochs this node knows (a restart, not a new start).
+    func sendRecovery(_ children: [ChildStartData], to node: NodeID) async {
+        let epochs = Dictionary(children.map { ($0.childID, knownEpoch(of: $0.childID)) }, uniquingKeysWith: max)
+        let request = StartRequest(
+            originator: localNode, signature: signature, children: children, isForwarded: true, isRecovery: true, epochs: epochs)
+        _ = await sendStart(request, to: node, timeout: configuration.migrationTimeout)
+    }
+
+    /// The periodic look at the orphans: those placed here are started; those placed on another
+    /// node that still has not registered them after ``OrphanLedger/grace`` are asked of it.
+    func reconcileOrphans() async {
+        guard !orphans.isEmpty, !isStopped, !isPartitioned, !isDraining else { return }
+        // Decided between batches; the asks are sent after, so a slow owner holds up no batch.
+        let asks = Mutex<[NodeID: [ChildStartData]]>([:])
+        await topology.run { [self] in
+            guard !isStopped, !isPartitioned, !isDraining else { return }
+            let waiting = waitingOrphans()
+            await restartOrphans(waiting, newcomers: [])
+            let overdue = overdueOrphans(waiting)
+            asks.withLock { $0 = overdue }
+        }
+        for (owner, children) in asks.withLock({ $0 }) { await sendRecovery(children, to: owner) }
+    }
+
+    /// The waiting orphans owned by other nodes that had the grace to register them, by owner.
+    private func overdueOrphans(_ waiting: [ChildID: ChildInfo]) -> [NodeID: [ChildStartData]] {
+        let all = orphans.all()
+        let now = ContinuousClock.now
+        let grace = OrphanLedger.grace
+        let due = waiting.keys.filter { id in
+            guard let orphan = all[id] else { return false }
+            return now - orphan.since >= grace && (orphan.askedAt.map { now - $0 >= grace } ?? true)
+        }
+        let placement = self.placement(of: due, on: hubNodes)
+        var asks: [NodeID: [ChildStartData]] = [:]
+        for id in due {
+            guard let targets = placement[id], !targets.contains(localNode), let owner = targets.first, let info = waiting[id] else { continue }
+            asks[owner, default: []].append(ChildStartData(childID: id, spec: info.spec, nodes: targets, metadata: info.metadata))
+        }
+        orphans.asked(asks.values.flatMap { $0.map(\.childID) })
+        return asks
     }
 }

@@ -23,6 +23,8 @@ final class HubCore: Sendable {
     let partition = PartitionState()
     /// Children stopped on purpose: told to peers that were away, not brought back meanwhile.
     let stops: StopLedger
+    /// Children whose every instance was lost with departed nodes, until some node registers them.
+    let orphans = OrphanLedger()
     private let endpoint = Mutex<HubEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>
@@ -106,6 +108,9 @@ final class HubCore: Sendable {
             },
             Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
                 await self?.repeatEvery({ $0.configuration.synchronization.syncInterval }) { await $0.syncRound() }
+            },
+            Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
+                await self?.repeatEvery({ _ in OrphanLedger.grace }) { await $0.reconcileOrphans() }
             },
         ]
         state.withLock { $0.background = tasks }

@@ -73,7 +73,7 @@ distributed actor HubEndpoint {
         let core = try running()
         // It may not be a hub member here yet: it tells this node at once when admitting it.
         guard core.isMember(node) || core.system.members.contains(node) else { return }
-        await onHubWorkExecutor { await core.applyStopsMadeWhileAway(ids) }
+        await onHubWorkExecutor { await core.applyStopsMadeWhileAway(ids, epochs: nil) }
     }
 
     /// This node's view of the registry: child id → actor ids (for status tools and tests that

@@ -20,6 +20,10 @@ struct StartRequest: Codable, Sendable {
     /// start: a receiver that stopped one of them on purpose recently refuses it with
     /// ``ChildError/Code/stopped`` (``StopLedger``).
     var isRecovery: Bool = false
+    /// The epochs of children that are restarted or moved, not started anew: their instances
+    /// keep the row's epoch, so a stop made meanwhile still covers them (``StopLedger``). A child
+    /// without one is a new start and authors a newer epoch than any this node knows of it.
+    var epochs: [ChildID: UInt64] = [:]
 }
 
 /// States for instances started with ``StartRequest/holdsCalls``; every listed child's calls are
@@ -72,6 +76,9 @@ enum RegistryUpdate: Codable, Sendable {
     /// Opens a snapshot push: it holds every change of the sender up to this number (Gossip
     /// orders changes by it; PubSub ignores it).
     case snapshotBegins(UInt64)
+    /// Tombstones: children stopped on purpose, each at the epoch of the stopped instance
+    /// (``StopLedger``). Sent with every stop, and in snapshots.
+    case stopped([ChildID: UInt64])
 }
 
 /// "I run this hub". The registry slots follow as a snapshot push (in chunks: a node may host
@@ -82,6 +89,21 @@ struct HubAnnouncement: Codable, Sendable {
     var isDraining = false
     /// Children the sender stopped on purpose while the receiver was away (``StopLedger``).
     var stoppedWhileAway: [ChildID]? = nil
+    /// The epochs of those stops, in the same order (absent from older peers).
+    var stopEpochs: [UInt64]? = nil
+
+    /// An announcement carrying `stops` (tombstones) as ``stoppedWhileAway`` and ``stopEpochs``.
+    init(node: NodeID, isDraining: Bool = false, stops: [ChildID: UInt64]) {
+        let sorted = stops.sorted { $0.key < $1.key }
+        self.init(node: node, isDraining: isDraining, stoppedWhileAway: sorted.map(\.key), stopEpochs: sorted.map(\.value))
+    }
+
+    init(node: NodeID, isDraining: Bool = false, stoppedWhileAway: [ChildID]? = nil, stopEpochs: [UInt64]? = nil) {
+        self.node = node
+        self.isDraining = isDraining
+        self.stoppedWhileAway = stoppedWhileAway
+        self.stopEpochs = stopEpochs
+    }
 }
 
 extension Array {
@@ -101,6 +123,8 @@ extension RegistryUpdate {
             entries.chunked(tuning.entriesPerMessage).map { .registered(Array($0)) }
         case .unregistered(let ids):
             ids.chunked(tuning.idsPerMessage).map { .unregistered(Array($0)) }
+        case .stopped(let stops):
+            Array(stops).chunked(tuning.idsPerMessage).map { .stopped(Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) })) }
         case .actorUpdated, .snapshotComplete, .snapshotBegins:
             [self]
         }

@@ -41,6 +41,8 @@ package struct MachineSettings: Sendable, Hashable {
         migrationTimeout = configuration.migrationTimeout
         heldCallsTTL = configuration.migration.stateTTL
         duplicateGrace = configuration.tuning.duplicateGrace
+        stopMemory = configuration.tuning.recentStopMemory
+        maxRememberedStops = configuration.tuning.maxRememberedStops
         startChunk = configuration.tuning.startChildrenPerMessage
         entryChunk = configuration.tuning.entriesPerMessage
     }
