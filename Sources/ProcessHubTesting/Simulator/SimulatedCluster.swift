@@ -49,8 +49,8 @@ public final class SimulatedCluster {
     var knownAtSplit: [Int: Set<ChildID>] = [:]
     /// What happened to each message, for the simulator's own tests (nil: not recorded).
     var deliveryLog: [DeliveryRecord]?
-    /// The most nodes that ran at once (what a quorum tracking the cluster's size has seen).
-    var largestCluster = 0
+    /// The partition strategy's view of each node, fed the membership events its machine processed.
+    var quorumModels: [Int: QuorumModel] = [:]
     private var hasRun = false
 
     /// A cluster of `nodes` nodes (`n1`, `n2`, … on host `sim`, ports 7001, 7002, …) running
@@ -102,7 +102,7 @@ public final class SimulatedCluster {
 
     /// Hands a new machine its first input.
     func start(_ slot: Int) {
-        largestCluster = max(largestCluster, nodes.filter(\.isLive).count)
+        quorumModels[slot] = QuorumModel(configuration.partitionTolerance, local: nodes[slot].id)
         note("start \(SimulationTrace.name(nodes[slot].id))", node: slot)
         deliver(.hubStarted, to: slot)
     }

@@ -108,3 +108,24 @@ struct DeliveryRecord: Hashable {
     var time: Int64
     var event: Event
 }
+
+/// The partition strategy's answer for one node, kept from the membership events that node's
+/// machine processed: the oracle for whether it should report a lost quorum.
+struct QuorumModel {
+    var policy: any PartitionPolicy
+    var partitioned: Bool
+
+    init(_ strategy: any PartitionToleranceStrategy, local: NodeID) {
+        policy = strategy.makePolicy()
+        partitioned = policy.startsWithoutQuorum(members: [local])
+    }
+
+    mutating func joined(_ node: NodeID, members: [NodeID]) {
+        let regained = policy.regainedQuorum(afterJoining: [node], members: members)
+        if partitioned, regained { partitioned = false }
+    }
+
+    mutating func left(_ node: NodeID, members: [NodeID]) {
+        if !partitioned, policy.lostQuorum(afterLeaving: [node], members: members) { partitioned = true }
+    }
+}
