@@ -3,7 +3,9 @@ import ProcessHub
 
 /// One simulated node: its hub machine, the children its simulated supervisor runs, its armed
 /// timers, and the inputs it has not processed yet while it is stalled.
-struct SimulatedNode {
+///
+/// A class, so that reading one field of a node does not copy its whole machine.
+final class SimulatedNode {
     var id: NodeID
     var machine: HubMachine
     /// False once crashed (until a restart) or gone.
@@ -34,7 +36,7 @@ struct SimulatedNode {
     /// Runs and is part of the hub.
     var isLive: Bool { alive && !gone }
 
-    mutating func newActorID() -> ActorID {
+    func newActorID() -> ActorID {
         nextSerial += 1
         return ActorID(node: id, serial: nextSerial)
     }
