@@ -19,6 +19,8 @@ struct BenchCommand: AsyncParsableCommand {
             w5 (remote calls between two node processes, bare TCP floor, coder cost), \
             w6 (resident memory per child, 10 000 and 100 000 children), \
             w7 (w1 with 100 000 and 1 000 000 children), \
+            w8 (3 nodes, 20 awaited batches of 50 000 children one after another: time per batch \
+            and growth = last ÷ first; --batches and --batch-size run it smaller), \
             all (every workload in this order). \
             Hub workloads run on a fresh cluster per rep: this process is node 1, the others are \
             `processhub node --hub bench` processes. A run that fails or times out prints an \
@@ -26,14 +28,24 @@ struct BenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The workload: w1, w2, w3, w4, w5, w6, w7 or all.")
+    @Argument(help: "The workload: w1, w2, w3, w4, w5, w6, w7, w8 or all.")
     var workload: String
 
     @Option(help: "Runs per metric; the median is reported.")
     var reps: Int = 3
 
+    @Option(help: "W8: how many batches are started one after another.")
+    var batches: Int = 20
+
+    @Option(help: "W8: children per batch.")
+    var batchSize: Int = 50_000
+
     @Flag(help: "Print only JSON lines.")
     var json = false
+
+    func validate() throws {
+        guard batches >= 1, batchSize >= 1 else { throw ValidationError("--batches and --batch-size must be at least 1") }
+    }
 
     func run() async throws {
         defer { NodeProcess.endAll() }
@@ -46,7 +58,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    private static let workloads = ["w1", "w2", "w3", "w4", "w5", "w6", "w7"]
+    private static let workloads = ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"]
 
     private func runWorkload(_ workload: String) async throws {
         let cases: [HubBenchCase]
@@ -57,6 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
         case "w4": cases = FailoverBench.cases
         case "w6": cases = MemoryBench.cases
         case "w7": cases = StartBench.w7
+        case "w8": return await GrowthBench(batches: batches, batchSize: batchSize).measure(reps: reps, json: json)
         default: return try await runW5()
         }
         for benchCase in cases {

@@ -193,9 +193,10 @@ final class HubBenchCluster: Sendable {
     }
 
     /// Starts the counters `specs` from node 1 in one batch, awaits the result (which must be
-    /// `.ok`) and waits until every node's registry lists them all.
-    func startCounters(_ specs: [ChildSpec], timeout: Duration) async throws -> StartTiming {
-        let count = specs.count
+    /// `.ok`) and waits until every node's registry lists `registryCount` children (by default
+    /// just `specs`: an empty hub before).
+    func startCounters(_ specs: [ChildSpec], registryCount: Int? = nil, timeout: Duration) async throws -> StartTiming {
+        let count = registryCount ?? specs.count
         let nodes = allNodes
         let start = ContinuousClock.now
         let operation = try hub.startChildren(specs)
@@ -205,7 +206,7 @@ final class HubBenchCluster: Sendable {
         let result = try await operation.result(timeout: timeout)
         let awaited = ContinuousClock.now - start
         if let failed = result.errors.first {
-            throw BenchFailure("\(result.errors.count) of \(count) children failed to start; first: \(failed.id): \(failed.error)")
+            throw BenchFailure("\(result.errors.count) of \(specs.count) children failed to start; first: \(failed.id): \(failed.error)")
         }
         return StartTiming(awaited: awaited, registriesFull: try await registriesFull)
     }

@@ -68,6 +68,19 @@ struct ChildRegistryTests {
 
     // MARK: Per-node ownership
 
+    @Test func aNodesHostedIDsAndEntriesListExactlyItsSlots() {
+        // A write chunk of 2, so that the chunked checks cross several lock holds.
+        let registry = ChildRegistry(localNode: F.a, writeChunk: 2)
+        registry.register(["c3", "c1", "c5"].map { F.entry($0, on: F.a) } + ["c2", "c1"].map { F.entry($0, on: F.b) })
+        #expect(Set(registry.unorderedIDs(hostedOn: F.a)) == ["c1", "c3", "c5"])
+        #expect(registry.ids(hostedOn: F.a) == ["c1", "c3", "c5"])
+        #expect(registry.unorderedIDs(hostedOn: F.c).isEmpty)
+        #expect(registry.hosted(["c1", "c2", "c3", "c4", "c5"], on: F.b) == ["c1", "c2"])
+        #expect(registry.hosted(["c5", "c2", "c1"], on: F.a) == ["c5", "c1"])
+        #expect(registry.entries(ownedBy: F.a).map(\.childID) == ["c1", "c3", "c5"])
+        #expect(registry.entries(ownedBy: F.b).allSatisfy { $0.actorID.node == F.b })
+    }
+
     @Test func eachNodesSlotOfAReplicatedChildIsItsOwn() {
         let registry = ChildRegistry(localNode: F.a)
         registry.register([F.entry("r", on: F.a, serial: 1)])

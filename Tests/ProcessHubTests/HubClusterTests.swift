@@ -46,11 +46,11 @@ struct HubClusterTests {
 
     @Test func batchesLargerThanOneMessageAreChunked() async throws {
         // 10 000 children on 2 nodes: each node's share spans several start requests and several
-        // registry pushes (MessageChunking), and the registries still end identical.
+        // registry pushes (HubTuning's message sizes), and the registries still end identical.
         let hubs = try await LocalHubCluster.start(nodes: 2, configuration: testConfiguration("big"))
         defer { Task { await hubs.shutdown() } }
         let count = 10_000
-        #expect(count / 2 > MessageChunking.startChildren && count / 2 > MessageChunking.entries)
+        #expect(count / 2 > HubTuning().startChildrenPerMessage && count / 2 > HubTuning().entriesPerMessage)
         let result = try await hubs.hubs[0].startChildren(try counters(count)).result(timeout: .seconds(120))
         #expect(result.status == .ok && result.started.count == count)
         try await hubs.waitForIdenticalRegistries(count: count, timeout: .seconds(120))

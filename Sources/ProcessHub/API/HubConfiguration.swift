@@ -30,7 +30,8 @@ public struct HubConfiguration: Sendable {
     /// Default 10 s (a node coming up is announced to at once; this only repairs misses).
     public var hubsDiscoverInterval: Duration
     /// Node joins and leaves are batched for this long, so a storm of changes is handled in one
-    /// pass; a batch waits at most `max(4 × debounce, debounce + 500 ms)`. Default 20 ms: events
+    /// pass; a batch waits at most `max(4 × debounce, debounce + 500 ms)` (see
+    /// ``HubTuning/topologyMaxWaitMultiple``). Default 20 ms: events
     /// of one storm arrive within microseconds of each other on a LAN, and ProcessHub's 500 ms
     /// would dominate failover and join times (set 0 to handle each event at once).
     public var clusterEventDebounce: Duration
@@ -46,6 +47,9 @@ public struct HubConfiguration: Sendable {
     /// How long a node waits for a peer hub to answer a request (start, stop, announce) before
     /// giving up on it. Default 5 s.
     public var crossNodeRequestTimeout: Duration
+    /// The hub's internal limits and waits (grace periods, memory bounds, message sizes), with
+    /// the values the hub has always used as defaults.
+    public var tuning = HubTuning()
 
     var kinds: [HubKind: KindRegistration]
 
@@ -86,6 +90,7 @@ public struct HubConfiguration: Sendable {
         if maxRestarts < 0 { throw fail("maxRestarts must not be negative") }
         if maxRestartsPeriod <= .zero { throw fail("maxRestartsPeriod must be positive") }
         if synchronization.syncInterval <= .zero { throw fail("the sync interval must be positive") }
+        if let message = tuning.invalidValue { throw fail(message) }
         if let gossip = synchronization as? Gossip, gossip.recipients < 1 {
             throw fail("Gossip needs at least one recipient")
         }

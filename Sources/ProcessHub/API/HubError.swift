@@ -43,6 +43,10 @@ public struct HubError: Error, Sendable, Hashable, CustomStringConvertible {
         case migrateRouteFailed
         /// ``ProcessHub/promote()``: the node is still local-only (ProcessHub's `:not_alive`).
         case notAlive
+        /// A hub message was written in a protocol version this build does not read.
+        case unsupportedProtocol
+        /// A hub message could not be decoded (truncated, corrupt, or of an unknown kind).
+        case malformedMessage
     }
 
     /// What kind of failure this is.

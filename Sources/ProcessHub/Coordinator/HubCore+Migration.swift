@@ -257,7 +257,7 @@ extension HubCore {
         await redistribute()
         let deadline = ContinuousClock.now + timeout
         while !deferredIDs.isEmpty && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: configuration.tuning.drainPollInterval)
         }
         let forced = await retryDeferred(force: true)
         let remaining = await supervisor.runningCount

@@ -120,7 +120,8 @@ extension HubCore {
             + (checkingPlacement ? misplacedHere(ids) : [])
         guard !found.isEmpty, partition.queueDuplicateCheck(found) else { return }
         Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
-            try? await Task.sleep(for: PartitionState.duplicateGrace)
+            guard let grace = self?.configuration.tuning.duplicateGrace else { return }
+            try? await Task.sleep(for: grace)
             guard let self else { return }
             await self.topology.run { [self] in
                 let queued = partition.takeDuplicateChecks()
@@ -136,7 +137,7 @@ extension HubCore {
 
     /// Those of `ids` registered here whose placement no longer includes this node.
     func misplacedHere(_ ids: [ChildID]) -> [ChildID] {
-        let local = ids.filter { registry.child($0)?.locations.contains { $0.node == localNode } ?? false }
+        let local = registry.hosted(ids, on: localNode)
         guard !local.isEmpty else { return [] }
         let placement = self.placement(of: local, on: hubNodes)
         return local.filter { placement[$0]?.contains(localNode) == false }
@@ -155,9 +156,6 @@ final class PartitionState: Sendable {
     }
 
     private let state = Mutex(State())
-
-    /// How long a duplicate must persist before the hub resolves it.
-    static let duplicateGrace: Duration = .seconds(1)
 
     var isPartitioned: Bool { state.withLock { $0.isPartitioned } }
 

@@ -38,7 +38,7 @@ extension HubCore {
     private func place(_ specs: [ChildSpec], on nodes: [NodeID], options: StartOptions) async -> [ChildStartData] {
         var children: [ChildStartData] = []
         children.reserveCapacity(specs.count)
-        for slice in specs.chunked(Self.workSlice) {
+        for slice in specs.chunked(configuration.tuning.workSlice) {
             let placement = self.placement(of: slice.map(\.id), on: nodes)
             for spec in slice {
                 children.append(ChildStartData(
@@ -48,9 +48,6 @@ extension HubCore {
         }
         return children
     }
-
-    /// How many children one uninterrupted step of a large batch handles.
-    static let workSlice = 2_000
 
     /// Sends each node its share (in parallel) and turns the answers into a ``StartResult``.
     private func dispatchStart(_ children: [ChildStartData], signature: UInt64, options: StartOptions) async -> StartResult {
@@ -78,11 +75,12 @@ extension HubCore {
     /// One start request to one node (sent in chunks, one after the other); a node that fails to
     /// answer yields `noResponse` per child.
     func sendStart(_ request: StartRequest, to node: NodeID, timeout: Duration) async -> [ChildStartOutcome] {
-        guard request.children.count > MessageChunking.startChildren else {
+        let perMessage = configuration.tuning.startChildrenPerMessage
+        guard request.children.count > perMessage else {
             return await sendStartChunk(request, to: node, timeout: timeout)
         }
         var outcomes: [ChildStartOutcome] = []
-        for chunk in request.children.chunked(MessageChunking.startChildren) {
+        for chunk in request.children.chunked(perMessage) {
             var piece = request
             piece.children = Array(chunk)
             piece.handoverStates = request.handoverStates.restricted(to: chunk.map(\.childID))
@@ -192,7 +190,7 @@ extension HubCore {
         var entries: [RegistryEntry] = []
         outcomes.reserveCapacity(children.count)
         entries.reserveCapacity(children.count)
-        for slice in children.chunked(Self.workSlice) {
+        for slice in children.chunked(configuration.tuning.workSlice) {
             var altered: [ChildStartData] = []
             altered.reserveCapacity(slice.count)
             for child in slice { altered.append(await hooks.alter(.childDataAlter, child)) }

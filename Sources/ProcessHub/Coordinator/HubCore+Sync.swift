@@ -17,7 +17,7 @@ extension HubCore {
             await spread(update, ledger: gossip, confirmTo: waiting, confirmToAll: confirmToAll)
             return
         }
-        let items = update.chunked().map(PeerOutbox.Item.update)
+        let items = update.chunked(configuration.tuning).map(PeerOutbox.Item.update)
         guard confirmToAll else {
             for peer in peers {
                 if peer == waiting {
@@ -40,7 +40,7 @@ extension HubCore {
     private func spread(_ update: RegistryUpdate, ledger: GossipLedger, confirmTo waiting: NodeID?, confirmToAll: Bool) async {
         let peers = Array(syncMembers.subtracting([localNode]))
         var items: [NodeID: [PeerOutbox.Item]] = [:]
-        for chunk in update.chunked() {
+        for chunk in update.chunked(configuration.tuning) {
             let seq = ledger.stamp()
             let targets = ledger.originate(.init(origin: localNode, seq: seq), peers: peers, required: waiting)
             let change = GossipChange(origin: localNode, seq: seq, update: chunk, acks: [localNode])
@@ -69,7 +69,7 @@ extension HubCore {
     func snapshotUpdates() -> [RegistryUpdate] {
         let mark = gossip.map { [RegistryUpdate.snapshotBegins($0.lastStamped)] } ?? []
         let entries = registry.entries(ownedBy: localNode)
-        let chunks = entries.chunked(MessageChunking.entries).map { RegistryUpdate.registered(Array($0)) }
+        let chunks = entries.chunked(configuration.tuning.entriesPerMessage).map { RegistryUpdate.registered(Array($0)) }
         return mark + chunks + [.snapshotComplete(entries.map(\.spec.id))]
     }
 
@@ -126,7 +126,8 @@ extension HubCore {
             }
         case .snapshotComplete(let ids):
             let hosted = Set(ids)
-            let gone = registry.ids(hostedOn: peer).filter { !hosted.contains($0) }
+            // Sorted after filtering: the few gone ids, not the peer's whole share.
+            let gone = registry.unorderedIDs(hostedOn: peer).filter { !hosted.contains($0) }.sorted()
             result.changes = registry.unregister(gone, on: peer)
             result.completedSnapshot = true
         case .snapshotBegins:
@@ -202,7 +203,9 @@ extension HubCore {
     func syncRound() async {
         // The round is also when this node rechecks its own children: one placed elsewhere, or
         // running on more nodes than placed, that no topology change came to fix.
-        resolveDuplicates(among: registry.localProcessList(on: localNode).map(\.0), checkingPlacement: true)
+        // (In no order: the check queues the ids in a set, and sorting the whole share every round
+        // would cost more than the check.)
+        resolveDuplicates(among: registry.unorderedIDs(hostedOn: localNode), checkingPlacement: true)
         guard let gossip, let settings = configuration.synchronization as? Gossip else {
             await pushSnapshot(to: peers)
             return

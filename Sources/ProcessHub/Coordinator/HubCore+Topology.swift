@@ -113,7 +113,7 @@ extension HubCore {
     /// without new events, and never later than the maximum wait after its first event.
     func enqueue(_ event: TopologyEvent) {
         let debounce = configuration.clusterEventDebounce
-        let maxWait = max(debounce * 4, debounce + .milliseconds(500))
+        let maxWait = configuration.tuning.topologyMaxWait(debounce: debounce)
         // The previous timer is cancelled outside the lock: cancellation runs the task's handlers
         // under its status lock, and our locks are never taken in that order.
         let replaced = state.withLock { state -> Task<Void, Never>? in

@@ -22,7 +22,7 @@ final class HubCore: Sendable {
     /// Whether quorum is lost, and what to restart when it returns (``HubCore+Partition``).
     let partition = PartitionState()
     /// Children stopped on purpose: told to peers that were away, not brought back meanwhile.
-    let stops = StopLedger()
+    let stops: StopLedger
     private let endpoint = Mutex<HubEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>
@@ -73,13 +73,16 @@ final class HubCore: Sendable {
         self.configuration = configuration.attachingStrategies(to: strategyHost)
         self.node = node
         self.hooks = configuration.hooks.copy()
-        self.registry = ChildRegistry(localNode: node.id)
+        self.registry = ChildRegistry(localNode: node.id, writeChunk: configuration.tuning.registryWriteChunk)
+        self.stops = StopLedger(configuration.tuning)
         self.metrics = HubMetrics(hub: configuration.hubID, node: node.id)
         self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
         self.logger = logger
         self.state = Mutex(State())
         self.gossip = (configuration.synchronization as? Gossip).map {
-            GossipLedger(local: node.id, recipients: $0.recipients, memory: $0.syncInterval)
+            GossipLedger(
+                local: node.id, recipients: $0.recipients, memory: $0.syncInterval,
+                maxEarlyPerOrigin: configuration.tuning.maxEarlyGossipPerOrigin)
         }
     }
 

@@ -84,14 +84,6 @@ struct HubAnnouncement: Codable, Sendable {
     var stoppedWhileAway: [ChildID]? = nil
 }
 
-/// How many items one hub message carries at most, so every frame stays far below the maximum
-/// frame size whatever the number of children.
-enum MessageChunking {
-    static let startChildren = 4_000
-    static let entries = 4_000
-    static let ids = 20_000
-}
-
 extension Array {
     /// The array cut into consecutive pieces of at most `size` elements.
     func chunked(_ size: Int) -> [ArraySlice<Element>] {
@@ -100,13 +92,15 @@ extension Array {
 }
 
 extension RegistryUpdate {
-    /// The update cut into messages of bounded size.
-    func chunked() -> [RegistryUpdate] {
+    /// The update cut into messages of bounded size (``HubTuning/entriesPerMessage``,
+    /// ``HubTuning/idsPerMessage``), so every frame stays far below the maximum frame size
+    /// whatever the number of children.
+    func chunked(_ tuning: HubTuning) -> [RegistryUpdate] {
         switch self {
         case .registered(let entries):
-            entries.chunked(MessageChunking.entries).map { .registered(Array($0)) }
+            entries.chunked(tuning.entriesPerMessage).map { .registered(Array($0)) }
         case .unregistered(let ids):
-            ids.chunked(MessageChunking.ids).map { .unregistered(Array($0)) }
+            ids.chunked(tuning.idsPerMessage).map { .unregistered(Array($0)) }
         case .actorUpdated, .snapshotComplete, .snapshotBegins:
             [self]
         }

@@ -9,14 +9,26 @@ import Synchronization
 ///   The node that stopped a child is the one that knows it was a stop and not a move, so it
 ///   keeps, per absent peer, the children it stopped meanwhile and tells the peer in the
 ///   announcement that readmits it. The peer stops its instances of them: all predate the news.
-/// - **Recent stops.** For ``recentStopMemory`` after a stop (its own, or one it was told of), a
-///   node does not restart or move the child by itself (lost-node restarts, the partition
-///   manifest, redistribution); a start request still starts it, and ends that memory.
+/// - **Recent stops.** For ``HubTuning/recentStopMemory`` after a stop (its own, or one it was
+///   told of), a node does not restart or move the child by itself (lost-node restarts, the
+///   partition manifest, redistribution); a start request still starts it, and ends that memory.
 final class StopLedger: Sendable {
-    /// Bounds: a peer that never returns must not grow this forever.
-    static let maxAbsentPeers = 64
-    static let maxStopsPerPeer = 100_000
-    static let recentStopMemory: Duration = .seconds(60)
+    /// Bounds: a peer that never returns must not grow this forever (``HubTuning/maxAbsentPeers``,
+    /// ``HubTuning/maxStopsPerPeer``).
+    private let maxAbsentPeers: Int
+    private let maxStopsPerPeer: Int
+    /// How long a stop counts as recent (``HubTuning/recentStopMemory``).
+    private let recentStopMemory: Duration
+    /// The most ids one announcement tells (``HubTuning/idsPerMessage``).
+    private let maxMissedPerAnnouncement: Int
+
+    /// A ledger bounded and timed by `tuning`.
+    init(_ tuning: HubTuning = HubTuning()) {
+        maxAbsentPeers = tuning.maxAbsentPeers
+        maxStopsPerPeer = tuning.maxStopsPerPeer
+        recentStopMemory = tuning.recentStopMemory
+        maxMissedPerAnnouncement = tuning.idsPerMessage
+    }
 
     private struct State {
         var away: [NodeID: Set<ChildID>] = [:]
@@ -30,21 +42,21 @@ final class StopLedger: Sendable {
     /// just before this node gave up on the peer may have missed it too.
     func peerLeft(_ peer: NodeID) {
         state.withLock { state in
-            if state.away[peer] == nil && state.away.count >= Self.maxAbsentPeers, let any = state.away.keys.min() {
+            if state.away[peer] == nil && state.away.count >= maxAbsentPeers, let any = state.away.keys.min() {
                 state.away[any] = nil
             }
             let now = ContinuousClock.now
             let recent = state.recent.filter { $0.value > now }.keys
-            state.away[peer, default: []].formUnion(recent.prefix(Self.maxStopsPerPeer))
+            state.away[peer, default: []].formUnion(recent.prefix(maxStopsPerPeer))
         }
     }
 
     /// Children stopped on purpose here (or stopped here because a peer said so).
     func recordStops(_ ids: [ChildID]) {
         guard !ids.isEmpty else { return }
-        let until = ContinuousClock.now + Self.recentStopMemory
+        let until = ContinuousClock.now + recentStopMemory
         state.withLock { state in
-            for peer in state.away.keys where state.away[peer, default: []].count < Self.maxStopsPerPeer {
+            for peer in state.away.keys where state.away[peer, default: []].count < maxStopsPerPeer {
                 state.away[peer]?.formUnion(ids)
             }
             prune(&state)
@@ -54,7 +66,7 @@ final class StopLedger: Sendable {
 
     /// A peer's stops while this node was away: remembered as recent stops.
     func learnStops(_ ids: [ChildID]) {
-        let until = ContinuousClock.now + Self.recentStopMemory
+        let until = ContinuousClock.now + recentStopMemory
         state.withLock { state in
             prune(&state)
             for id in ids { state.recent[id] = until }
@@ -64,13 +76,13 @@ final class StopLedger: Sendable {
     /// What to tell `peer` in an announcement: the stops it missed while away here, and every
     /// recent stop — an announcement means its sender had given up on this node, perhaps before
     /// this node gave up on it, or without this node noticing at all (a split heals at different
-    /// moments on its two sides). At most ``MessageChunking/ids`` ids.
+    /// moments on its two sides). At most ``HubTuning/idsPerMessage`` ids.
     func missed(by peer: NodeID) -> [ChildID] {
         state.withLock { state in
             let now = ContinuousClock.now
             var ids = state.away[peer] ?? []
             ids.formUnion(state.recent.filter { $0.value > now }.keys)
-            return Array(ids.sorted().prefix(MessageChunking.ids))
+            return Array(ids.sorted().prefix(maxMissedPerAnnouncement))
         }
     }
 

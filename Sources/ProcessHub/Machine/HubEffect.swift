@@ -69,8 +69,14 @@ package enum HubEvent: Sendable, Hashable {
     case partitioned
     /// This node has quorum again.
     case quorumRegained
-    /// A child moved off this node to `target`.
+    /// A child moved off this node to `target` (``HookKey/migrationCompleted``).
     case migrated(ChildID, to: NodeID)
+    /// Handed-over states reached their new instances here (``HookKey/handoverDelivered``).
+    case handoverDelivered([ChildID])
+    /// A drain finished: nothing is left to move (``HookKey/drainCompleted``).
+    case drainCompleted
+    /// The hub leaves this node (``HookKey/coordinatorShutdown``).
+    case shutdown
 }
 
 /// How loud a machine log line is.

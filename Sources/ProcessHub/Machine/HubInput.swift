@@ -125,6 +125,8 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
     case operationDeadline(OperationID)
     /// A migration step waited too long.
     case migrationDeadline(UInt64)
+    /// Instances holding their calls for a handover that never came are released.
+    case heldCallsExpiry
 
     package var description: String {
         switch self {
@@ -134,6 +136,7 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
         case .duplicateCheck: "duplicateCheck"
         case .operationDeadline(let op): "deadline(\(op))"
         case .migrationDeadline(let id): "migrationDeadline(\(id))"
+        case .heldCallsExpiry: "heldCallsExpiry"
         }
     }
 }

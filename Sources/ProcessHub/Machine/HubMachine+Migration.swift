@@ -49,6 +49,7 @@ extension HubMachine {
     }
 
     mutating func leaveCommand(_ op: OperationID) {
+        effects.append(.hook(.shutdown))
         for peer in peers.sorted() { send(.leaving, to: peer) }
         for (pending, _) in operations.sorted(by: { $0.key < $1.key }) { finish(pending) }
         hasLeft = true
@@ -64,6 +65,7 @@ extension HubMachine {
         guard let op = drainOperation, migrations.isEmpty, runningIDs.allSatisfy({ moving[$0] != nil }) || placementNodes.isEmpty
         else { return }
         drainOperation = nil
+        effects.append(.hook(.drainCompleted))
         effects.append(.complete(op, .done))
     }
 
@@ -201,6 +203,9 @@ extension HubMachine {
     private mutating func abortMigration(_ id: UInt64, reason: String) {
         guard var migration = migrations[id] else { return }
         log(.warning, "migration of \(migration.drafts.count) children to \(migration.target) aborted: \(reason)")
+        if peers.contains(migration.target), migration.steps.contains(.deliverState) {
+            send(.handoverDelivery(states: [:], release: migration.ids), to: migration.target)
+        }
         for child in migration.ids { dropFromMigration(child, of: &migration) }
         for request in migration.pendingStarts { outbound[request] = nil }
         migrations[id] = nil
@@ -214,7 +219,35 @@ extension HubMachine {
     // MARK: The target's side
 
     mutating func handoverDelivered(_ states: [ChildID: HandoverPayload], release: [ChildID]) {
+        for id in release { held[id] = nil }
         let local = release.filter { children[$0] != nil }
-        if !local.isEmpty { effects.append(.deliverStates(states.filter { local.contains($0.key) }, release: local)) }
+        let hosted = Set(local)
+        guard !local.isEmpty else { return }
+        effects.append(.deliverStates(states.filter { hosted.contains($0.key) }, release: local))
+        effects.append(.hook(.handoverDelivered(local)))
+    }
+
+    /// `ids` hold their calls until `origin` delivers their states, its departure, or the TTL.
+    mutating func hold(_ ids: [ChildID], for origin: NodeID) {
+        guard !ids.isEmpty else { return }
+        if held.isEmpty { effects.append(.setTimer(.heldCallsExpiry, after: settings.heldCallsTTL)) }
+        for id in ids { held[id] = (origin, now) }
+    }
+
+    /// Releases the instances whose handover can no longer come: from `origin`, or too old.
+    mutating func releaseHolds(where done: ((origin: NodeID, since: Duration)) -> Bool) {
+        let released = held.filter { done($0.value) }.keys.sorted()
+        guard !released.isEmpty else { return }
+        for id in released { held[id] = nil }
+        log(.warning, "\(released.count) children run without the state their handover did not deliver")
+        effects.append(.deliverStates([:], release: released.filter { children[$0] != nil }))
+    }
+
+    mutating func releaseExpiredHolds() {
+        let now = self.now, ttl = settings.heldCallsTTL
+        releaseHolds { now - $0.since >= ttl }
+        if let oldest = held.values.map(\.since).min() {
+            effects.append(.setTimer(.heldCallsExpiry, after: max(.milliseconds(1), oldest + ttl - now)))
+        }
     }
 }

@@ -25,10 +25,42 @@ extension HubMachine {
         }
         for (id, orphan) in orphans { manifest[id] = orphan }
         orphans = [:]
+        keepUnansweredStarts()
         log(.warning, "\(local) lost quorum: stopping \(children.count) children")
-        stopLocally(children.keys.sorted(), .partitioned)
+        suspendLocalChildren()
         for (op, _) in operations.sorted(by: { $0.key < $1.key }) { finish(op) }
         effects.append(.hook(.partitioned))
+    }
+
+    /// Children of starts still waiting for their targets may never have started anywhere: only
+    /// this node knows them, so they join the manifest and start when quorum returns.
+    private mutating func keepUnansweredStarts() {
+        for operation in operations.values {
+            for id in operation.waiting.keys {
+                guard let draft = operation.drafts[id], manifest[id] == nil, !isCoveredByStop(id, epoch: draft.epoch) else { continue }
+                manifest[id] = Orphan(draft: draft, since: now)
+            }
+        }
+    }
+
+    /// Stops every local child for the partition; peers learn they are still wanted.
+    private mutating func suspendLocalChildren() {
+        let ids = children.keys.sorted()
+        var stopping: [ChildID] = []
+        for id in ids {
+            guard var child = children[id] else { continue }
+            if case .stopping = child.phase { continue }
+            child.waiters.forEach { answer($0, id, .failure(ChildError(.partitioned, "\(local) lost quorum"))) }
+            child.waiters = []
+            child.phase = .stopping(.partitioned)
+            children[id] = child
+            stopping.append(id)
+        }
+        guard !stopping.isEmpty else { return }
+        effects.append(.stopChildren(stopping, .partitioned))
+        let changes = stopping.compactMap { registry.unregister($0, on: local) }
+        publish(changes)
+        if !changes.isEmpty { broadcast(.suspended(changes.map(\.childID))) }
     }
 
     /// Quorum is back: the manifest's children nobody runs become orphans, restarted after the

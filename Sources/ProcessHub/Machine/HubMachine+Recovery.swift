@@ -35,6 +35,8 @@ extension HubMachine {
     /// The periodic look at what nobody runs: orphans, missing replicas, misplaced local children.
     mutating func reconcile() {
         guard !isPartitioned, !hasLeft else { return }
+        // The pending batch changes placement; its flush reconciles (and arms this again).
+        guard pendingTopology.isEmpty else { return effects.append(.setTimer(.reconcile, after: settings.debounce)) }
         recoverOrphans(ownedHereOnly: false)
         startMissingReplicas()
         rebalance()
@@ -55,5 +57,13 @@ extension HubMachine {
             missing.append(RegistryEntryDraft(spec: row.spec, metadata: row.metadata, epoch: version.epoch, authoredBy: version.authoredBy))
         }
         if !missing.isEmpty { startLocally(missing, waiter: nil) }
+    }
+
+    /// The owner refused to restart some orphans because they were stopped on purpose: this node
+    /// missed that stop, and learns it now instead of at the next sync round.
+    mutating func recoveryReplied(_ outcomes: [ChildStartOutcome]) {
+        for outcome in outcomes where outcome.error?.code == .stopped {
+            if let orphan = orphans[outcome.childID] { rememberStop(outcome.childID, epoch: orphan.draft.epoch) }
+        }
     }
 }

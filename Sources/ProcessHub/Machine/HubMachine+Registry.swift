@@ -33,6 +33,20 @@ extension HubMachine {
         publish(ids.compactMap { registry.unregister($0, on: peer) })
     }
 
+    /// A peer that lost quorum withdrew these slots: a child left with no instance is kept (in the
+    /// manifest while this node is partitioned too, else as an orphan to restart).
+    mutating func suspended(_ ids: [ChildID], by peer: NodeID) {
+        guard peers.contains(peer) else { return }
+        for id in ids {
+            guard let entry = registry.entry(of: id, ownedBy: peer) else { continue }
+            publish([registry.unregister(id, on: peer)].compactMap { $0 })
+            guard registry.version(of: id) == nil, children[id] == nil, !isCoveredByStop(id, epoch: entry.epoch) else { continue }
+            let kept = Orphan(draft: RegistryEntryDraft(entry), since: now)
+            if isPartitioned { manifest[id] = kept } else { orphans[id] = kept }
+        }
+        if !isPartitioned && !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
+    }
+
     mutating func actorUpdated(_ id: ChildID, _ actorID: ActorID, by peer: NodeID) {
         guard peers.contains(peer), actorID.node == peer else { return }
         if registry.updateActorID(of: id, on: peer, to: actorID) { publish([.registered(id, ChildLocation(actorID))]) }
@@ -86,6 +100,11 @@ extension HubMachine {
 
     /// Stops the local duplicates that are still duplicates after the grace.
     mutating func checkDuplicates() {
+        // Placement is stale until the pending batch is applied: a departed node's copy would
+        // still count. Look again once it is.
+        guard pendingTopology.isEmpty else {
+            return effects.append(.setTimer(.duplicateCheck, after: settings.debounce))
+        }
         let suspects = suspectedDuplicates.sorted()
         suspectedDuplicates = []
         let placement = placementOf(suspects)

@@ -76,7 +76,8 @@ extension HubMachine {
         drafts.chunked(settings.startChunk).map { chunk in
             let requestID = newRequestID()
             outbound[requestID] = OutboundRequest(peer: node, purpose: request, childIDs: chunk.map(\.id))
-            let chunkStates = states.filter { state in chunk.contains { $0.id == state.key } }
+            var chunkStates: [ChildID: HandoverPayload] = [:]
+            for draft in chunk { chunkStates[draft.id] = states[draft.id] }
             send(.startChildren(StartChildren(
                 requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls)),
                 to: node)
@@ -101,6 +102,7 @@ extension HubMachine {
             }
         }
         startLocally(accepted, waiter: .inbound(key), states: request.states, holdsCalls: request.holdsCalls)
+        if request.holdsCalls { hold(accepted.map(\.id), for: peer) }
     }
 
     /// Why this node refuses to start `draft` for a peer, if it does.
@@ -141,7 +143,9 @@ extension HubMachine {
             }
         case .migration(let id):
             migrationStarted(id, outcomes)
-        case .recovery, .stop:
+        case .recovery:
+            recoveryReplied(outcomes)
+        case .stop:
             break
         }
     }
@@ -190,7 +194,10 @@ extension HubMachine {
             switch request.purpose {
             case .start(let op): redispatch(request.childIDs, of: op, from: request.peer)
             case .migration(let id): migrationTargetLost(id)
-            case .stop(let op): request.childIDs.forEach { operationAnswered(op, $0, from: request.peer, .failure(ChildError(.noResponse, "\(request.peer) went down"))) }
+            case .stop(let op):
+                // The host's instances went with it, and every peer holds the stop's tombstone, so
+                // nothing restarts them: the stop is done.
+                for id in request.childIDs { operationAnswered(op, id, from: request.peer, .success(ActorID(node: request.peer, serial: 0))) }
             case .recovery: break
             }
         }

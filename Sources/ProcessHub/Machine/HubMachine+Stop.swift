@@ -26,7 +26,8 @@ extension HubMachine {
         for (peer, hosted) in hostsByPeer.sorted(by: { $0.key < $1.key }) {
             let requestID = newRequestID()
             outbound[requestID] = OutboundRequest(peer: peer, purpose: .stop(op), childIDs: hosted)
-            send(.stopChildren(requestID: requestID, tombstones: stones.filter { hosted.contains($0.childID) }), to: peer)
+            let hostedSet = Set(hosted)
+            send(.stopChildren(requestID: requestID, tombstones: stones.filter { hostedSet.contains($0.childID) }), to: peer)
         }
         effects.append(.setTimer(.operationDeadline(op), after: options.timeout))
         completeIfAnswered(op)

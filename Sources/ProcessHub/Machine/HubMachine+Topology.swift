@@ -71,6 +71,7 @@ extension HubMachine {
         for node in joined.sorted() { effects.append(.hook(.nodeJoined(node))) }
         decideQuorum(left: left.sorted(), joined: joined.sorted())
         redispatchStarts(to: left)
+        releaseHolds { left.contains($0.origin) }
         migrationsLost(targets: left)
         guard !isPartitioned else { return }
         rebalance()

@@ -76,6 +76,8 @@ package struct HubMachine: Sendable {
     /// What the registry listed when quorum was lost: restarted, where still wanted, when it returns.
     var manifest: [ChildID: Orphan] = [:]
     var migrations: [UInt64: Migration] = [:]
+    /// Local instances holding their calls for a handover, with the node handing over and since when.
+    var held: [ChildID: (origin: NodeID, since: Duration)] = [:]
     /// The migration each moving child belongs to.
     var moving: [ChildID: UInt64] = [:]
     var nextMigrationID: UInt64 = 1
@@ -132,6 +134,7 @@ package struct HubMachine: Sendable {
         case .stopReply(let id, let stopped): stopReplied(id, stopped, by: peer)
         case .registered(let entries): registered(entries, by: peer)
         case .unregistered(let ids, let tombstones): unregistered(ids, tombstones, by: peer)
+        case .suspended(let ids): suspended(ids, by: peer)
         case .actorUpdated(let id, let actorID): actorUpdated(id, actorID, by: peer)
         case .snapshot(let part): snapshotReceived(part, from: peer)
         case .handoverDelivery(let states, let release): handoverDelivered(states, release: release)
@@ -158,6 +161,7 @@ package struct HubMachine: Sendable {
         case .duplicateCheck: checkDuplicates()
         case .operationDeadline(let op): operationExpired(op)
         case .migrationDeadline(let id): migrationExpired(id)
+        case .heldCallsExpiry: releaseExpiredHolds()
         }
     }
 
@@ -174,12 +178,19 @@ package struct HubMachine: Sendable {
     }
 
     /// Queues a message for every peer, merging it into the previous one of the same kind.
+    /// Taking the last message out before appending keeps its array uniquely referenced, so a
+    /// batch of n registrations costs O(n), not O(n²).
     mutating func broadcast(_ message: HubPeerMessage) {
         switch (broadcasts.last, message) {
-        case (.registered(let a), .registered(let b)):
-            broadcasts[broadcasts.count - 1] = .registered(a + b)
-        case (.unregistered(let a, let ta), .unregistered(let b, let tb)):
-            broadcasts[broadcasts.count - 1] = .unregistered(a + b, tombstones: ta + tb)
+        case (.registered, .registered(let more)):
+            guard case .registered(var entries) = broadcasts.removeLast() else { return }
+            entries.append(contentsOf: more)
+            broadcasts.append(.registered(entries))
+        case (.unregistered, .unregistered(let more, let moreStones)):
+            guard case .unregistered(var ids, var stones) = broadcasts.removeLast() else { return }
+            ids.append(contentsOf: more)
+            stones.append(contentsOf: moreStones)
+            broadcasts.append(.unregistered(ids, tombstones: stones))
         default:
             broadcasts.append(message)
         }

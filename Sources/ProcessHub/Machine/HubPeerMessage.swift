@@ -42,6 +42,9 @@ enum HubPeerMessage: Sendable, Codable {
     /// Slots the sender withdrew (moves, duplicates, partitions, crashes given up); stops travel as
     /// tombstones.
     case unregistered([ChildID], tombstones: [Tombstone])
+    /// The sender lost quorum and stopped these: they no longer run there, but they are still
+    /// wanted, so a receiver that knows no other instance keeps them to restart.
+    case suspended([ChildID])
     /// A local child restarted under a new actor id.
     case actorUpdated(ChildID, ActorID)
     /// One part of the sender's full slot list; the last part withdraws every slot not listed.
@@ -62,6 +65,7 @@ enum HubPeerMessage: Sendable, Codable {
         case .stopReply(let id, let s): "stopReply#\(id)(\(s.count))"
         case .registered(let e): "registered(\(e.count): \(e.prefix(3).map(\.childID).joined(separator: ","))\(e.count > 3 ? "…" : ""))"
         case .unregistered(let ids, let t): "unregistered(\(ids.count), \(t.count) stops)"
+        case .suspended(let ids): "suspended(\(ids.count))"
         case .actorUpdated(let id, _): "actorUpdated(\(id))"
         case .snapshot(let p): "snapshot(\(p.entries.count)\(p.isLast ? ", last" : ""), \(p.tombstones.count) stops)"
         case .handoverDelivery(let s, let r): "handover(\(s.count) states, \(r.count) released)"

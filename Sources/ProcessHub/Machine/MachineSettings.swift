@@ -21,6 +21,9 @@ package struct MachineSettings: Sendable, Hashable {
     package var maxRememberedStops: Int = 100_000
     /// How long one migration step (a start on the target, a state capture) may take.
     package var migrationTimeout: Duration = .seconds(15)
+    /// How long an instance started for a hot handover holds its calls waiting for its state
+    /// (``MigrationStrategy/stateTTL``) before it runs without.
+    package var heldCallsTTL: Duration = .seconds(30)
     /// How many children one start message carries at most.
     package var startChunk: Int = 4_000
     /// How many registry entries one message carries at most.
@@ -36,6 +39,10 @@ package struct MachineSettings: Sendable, Hashable {
         debounce = configuration.clusterEventDebounce
         syncInterval = configuration.synchronization.syncInterval
         migrationTimeout = configuration.migrationTimeout
+        heldCallsTTL = configuration.migration.stateTTL
+        duplicateGrace = configuration.tuning.duplicateGrace
+        startChunk = configuration.tuning.startChildrenPerMessage
+        entryChunk = configuration.tuning.entriesPerMessage
     }
 }
 

@@ -18,10 +18,13 @@ import Synchronization
 final class ChildRegistry: Sendable {
     private let state = Mutex(RegistryState())
     private let local: Mutex<NodeID>
+    /// How many writes of a batch happen under one hold of the lock (``HubTuning/registryWriteChunk``).
+    private let chunkSize: Int
 
     /// Creates an empty registry for the hub on `localNode`.
-    init(localNode: NodeID) {
+    init(localNode: NodeID, writeChunk: Int = HubTuning().registryWriteChunk) {
         self.local = Mutex(localNode)
+        self.chunkSize = max(1, writeChunk)
     }
 
     /// The node this copy of the registry lives on (its new identity after ``renameLocalNode(to:)``).
@@ -113,8 +116,28 @@ final class ChildRegistry: Sendable {
 
     /// The children with an instance on `node`, sorted.
     func ids(hostedOn node: NodeID) -> [ChildID] {
-        let ids = state.withLock { $0.idsByNode[node] ?? [] }
-        return ids.sorted()
+        unorderedIDs(hostedOn: node).sorted()
+    }
+
+    /// The children with an instance on `node`, in no particular order: for callers that only
+    /// test membership or hand the ids to a set, and should not sort a node's whole share.
+    ///
+    /// The ids are copied out under the lock rather than returning the node's set itself: a
+    /// set still referenced outside the lock would make the next registration on that node
+    /// copy the whole set (copy on write), a cost proportional to the registry's size.
+    func unorderedIDs(hostedOn node: NodeID) -> [ChildID] {
+        state.withLock { state in state.idsByNode[node].map(Array.init) ?? [] }
+    }
+
+    /// Those of `ids` with an instance on `node`, checked a lock chunk at a time (without
+    /// building each child's public view).
+    func hosted(_ ids: [ChildID], on node: NodeID) -> [ChildID] {
+        var found: [ChildID] = []
+        for start in stride(from: ids.startIndex, to: ids.endIndex, by: chunkSize) {
+            let chunk = ids[start..<min(start + chunkSize, ids.endIndex)]
+            found += state.withLock { state in chunk.filter { state.actorID(of: $0, on: node) != nil } }
+        }
+        return found
     }
 
     /// Every child id, in no particular order (callers such as placement work per id; sorting
@@ -137,11 +160,14 @@ final class ChildRegistry: Sendable {
 
     /// `node`'s own slots with the row versions this registry holds, sorted by child id:
     /// the payload `node` sends in a periodic sync.
+    ///
+    /// The ids are sorted outside the lock before the entries are built, so the sort moves
+    /// 16-byte ids instead of whole entries and readers do not wait for it. A slot withdrawn in
+    /// between is left out; one added in between is too, and reaches `node`'s peers by its own
+    /// push, queued after the snapshot that calls this.
     func entries(ownedBy node: NodeID) -> [RegistryEntry] {
-        let entries = state.withLock { state in
-            (state.idsByNode[node] ?? []).compactMap { state.entry(of: $0, ownedBy: node) }
-        }
-        return entries.sorted { $0.childID < $1.childID }
+        let ids = unorderedIDs(hostedOn: node).sorted()
+        return state.withLock { state in ids.compactMap { state.entry(of: $0, ownedBy: node) } }
     }
 
     // MARK: Writes
@@ -150,7 +176,7 @@ final class ChildRegistry: Sendable {
     /// metadata by the epoch rule. Reports a slot only when it was added or its actor id changed.
     @discardableResult
     func register(_ entries: [RegistryEntry]) -> [RegistryChange] {
-        if entries.count > Self.chunkSize, let node = entries.first?.node {
+        if entries.count > chunkSize, let node = entries.first?.node {
             state.withLock { $0.reserve(entries.count, on: node) }
         }
         return inChunks(entries) { state, entry in state.register(entry) }
@@ -213,14 +239,12 @@ final class ChildRegistry: Sendable {
         _ items: [Item], _ write: (inout RegistryState, Item) -> RegistryChange?
     ) -> [RegistryChange] {
         var changes: [RegistryChange] = []
-        for start in stride(from: items.startIndex, to: items.endIndex, by: Self.chunkSize) {
-            let chunk = items[start..<min(start + Self.chunkSize, items.endIndex)]
+        for start in stride(from: items.startIndex, to: items.endIndex, by: chunkSize) {
+            let chunk = items[start..<min(start + chunkSize, items.endIndex)]
             changes += state.withLock { state in chunk.compactMap { write(&state, $0) } }
         }
         return changes
     }
-
-    private static let chunkSize = 1024
 }
 
 extension ChildRegistry {

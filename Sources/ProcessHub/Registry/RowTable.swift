@@ -45,7 +45,8 @@ struct RowTable: Sendable {
     /// Appends a row whose id is not in the table yet; returns its index.
     @discardableResult
     mutating func insert(_ row: RegistryRow) -> Int {
-        reserveCapacity(rows.count + 1)
+        // `append` grows the rows geometrically; only the index needs room made here.
+        growIndex(toFit: rows.count + 1)
         rows.append(row)
         place(row: rows.count - 1)
         return rows.count - 1
@@ -73,8 +74,19 @@ struct RowTable: Sendable {
     }
 
     /// Makes room for `count` rows without growing step by step.
+    ///
+    /// The rows grow by at least half their capacity: `Array.reserveCapacity` allocates exactly
+    /// what it is asked for, and the registry reserves once per incoming message, so an exact
+    /// reserve would move the whole table for every few thousand registrations, making each
+    /// start cost proportional to the registry's size (W8).
     mutating func reserveCapacity(_ count: Int) {
-        if count > rows.capacity { rows.reserveCapacity(count) }
+        if count > rows.capacity { rows.reserveCapacity(Swift.max(count, rows.capacity + rows.capacity / 2)) }
+        growIndex(toFit: count)
+    }
+
+    /// Doubles the index until `count` rows keep it at most three quarters full, re-placing
+    /// every row (amortised: the size only ever doubles).
+    private mutating func growIndex(toFit count: Int) {
         guard count * 4 > buckets.count * 3 else { return }
         var size = max(16, buckets.count)
         while count * 4 > size * 3 { size *= 2 }

@@ -50,20 +50,21 @@ final class GossipLedger: Sendable {
         var rounds: [UInt64: (round: GossipRound, expires: ContinuousClock.Instant, done: Bool)] = [:]
     }
 
-    /// Changes of one origin held back while an earlier one is missing; past this, they are
-    /// dropped and the next round's digest comparison pulls the origin's slots instead.
-    static let maxEarlyPerOrigin = 10_000
-
     let local: NodeID
     let recipients: Int
     /// How long acknowledgement lists are remembered (the sync interval).
     let memory: Duration
+    /// Changes of one origin held back while an earlier one is missing; past this, they are
+    /// dropped and the next round's digest comparison pulls the origin's slots instead
+    /// (``HubTuning/maxEarlyGossipPerOrigin``).
+    let maxEarlyPerOrigin: Int
     private let state = Mutex(State())
 
-    init(local: NodeID, recipients: Int, memory: Duration) {
+    init(local: NodeID, recipients: Int, memory: Duration, maxEarlyPerOrigin: Int = HubTuning().maxEarlyGossipPerOrigin) {
         self.local = local
         self.recipients = max(1, recipients)
         self.memory = memory
+        self.maxEarlyPerOrigin = maxEarlyPerOrigin
     }
 
     // MARK: This node's changes
@@ -126,7 +127,7 @@ final class GossipLedger: Sendable {
         let applied = state.applied[id.origin, default: 0]
         guard id.seq > applied else { return [] }
         if id.seq > applied + 1 {
-            if state.early[id.origin, default: [:]].count < Self.maxEarlyPerOrigin {
+            if state.early[id.origin, default: [:]].count < maxEarlyPerOrigin {
                 state.early[id.origin, default: [:]][id.seq] = update
             }
             return []
