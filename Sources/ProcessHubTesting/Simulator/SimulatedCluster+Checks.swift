@@ -104,8 +104,8 @@ extension SimulatedCluster {
         return instances.mapValues { $0.sorted { $0.node < $1.node } }
     }
 
-    /// Whether node `slot` should have quorum: its partition strategy asked, as the membership
-    /// events reach it, by a model beside its machine (nil when the strategy depends on more
+    /// Whether node `slot` should have quorum: its partition strategy asked, as hub peers come
+    /// and go on that node, by a model beside its machine (nil when the strategy depends on more
     /// than sizes, such as time: the machine's own flag is then taken).
     func expectsQuorum(_ slot: Int) -> Bool? {
         let strategy = configuration.partitionTolerance

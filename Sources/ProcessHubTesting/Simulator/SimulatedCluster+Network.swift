@@ -56,21 +56,14 @@ extension SimulatedCluster {
         switch input {
         case .memberUp(let id):
             if let peer = self.slot(of: id) { network.seenUp.insert(SlotPair(from: slot, to: peer)) }
-            quorumModels[slot]?.joined(id, members: membersSeen(by: slot))
         case .memberDown(let id, _):
             let peer = id.port - 7_001
             guard peer >= 0, peer < nodes.count else { return }
             network.seenUp.remove(SlotPair(from: slot, to: peer))
-            quorumModels[slot]?.left(id, members: membersSeen(by: slot))
             reconnect(SlotPair(from: slot, to: peer))
         default:
             break
         }
-    }
-
-    /// The node itself and the peers its machine was told are up.
-    func membersSeen(by slot: Int) -> [NodeID] {
-        [nodes[slot].id] + nodes.indices.filter { network.seenUp.contains(SlotPair(from: slot, to: $0)) }.map { nodes[$0].id }
     }
 
     /// Closes the link between `a` and `b`: whatever is in flight on it is lost.

@@ -148,6 +148,20 @@ public final class SimulatedCluster {
             perform(effect, on: slot)
         }
         membershipProcessed(input, on: slot)
+        followHubPeers(of: slot)
+    }
+
+    /// Tells the node's quorum model which hub peers came and went: the partition strategy is
+    /// asked about the hub's members (nodes that announced the hub), not every reachable node.
+    private func followHubPeers(of slot: Int) {
+        guard var model = quorumModels[slot] else { return }
+        let peers = nodes[slot].machine.hubPeers
+        guard peers != model.peers else { return }
+        let members = [nodes[slot].id] + peers
+        for gone in model.peers where !peers.contains(gone) { model.left(gone, members: members) }
+        for new in peers where !model.peers.contains(new) { model.joined(new, members: members) }
+        model.peers = peers
+        quorumModels[slot] = model
     }
 
     private func fire(_ timer: HubTimer, token: UInt64, slot: Int, incarnation: UInt64) {

@@ -111,11 +111,13 @@ struct DeliveryRecord: Hashable {
     var event: Event
 }
 
-/// The partition strategy's answer for one node, kept from the membership events that node's
-/// machine processed: the oracle for whether it should report a lost quorum.
+/// The partition strategy's answer for one node, kept from the hub peers its machine gained
+/// and lost: the oracle for whether it should report a lost quorum.
 struct QuorumModel {
     var policy: any PartitionPolicy
     var partitioned: Bool
+    /// The hub peers last seen, sorted.
+    var peers: [NodeID] = []
 
     init(_ strategy: any PartitionToleranceStrategy, local: NodeID) {
         policy = strategy.makePolicy()
