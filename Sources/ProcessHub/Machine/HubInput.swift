@@ -127,6 +127,9 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
     case migrationDeadline(UInt64)
     /// Instances holding their calls for a handover that never came are released.
     case heldCallsExpiry
+    /// Children of a start that a target refused for a passing reason (it was partitioned or
+    /// leaving) are placed again.
+    case startRetry(OperationID)
 
     package var description: String {
         switch self {
@@ -137,6 +140,7 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
         case .operationDeadline(let op): "deadline(\(op))"
         case .migrationDeadline(let id): "migrationDeadline(\(id))"
         case .heldCallsExpiry: "heldCallsExpiry"
+        case .startRetry(let op): "startRetry(\(op))"
         }
     }
 }

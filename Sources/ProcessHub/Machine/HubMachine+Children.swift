@@ -97,12 +97,12 @@ extension HubMachine {
     private mutating func childEnded(_ id: ChildID) {
         guard let child = children.removeValue(forKey: id) else { return }
         let tombstone = rememberStop(id, epoch: child.draft.epoch)
-        withdraw([id], tombstones: [tombstone])
+        withdraw([id], as: .plain(tombstones: [tombstone]))
         migrationChildStopped(id)
     }
 
     /// Stops local instances for `cause`, withdrawing their slots cluster-wide.
-    mutating func stopLocally(_ ids: [ChildID], _ cause: StopCause, tombstones: [Tombstone] = []) {
+    mutating func stopLocally(_ ids: [ChildID], _ cause: StopCause, as withdrawal: Withdrawal = .plain(tombstones: [])) {
         var stopping: [ChildID] = []
         for id in ids {
             guard var child = children[id] else { continue }
@@ -115,15 +115,31 @@ extension HubMachine {
             stopping.append(id)
         }
         if !stopping.isEmpty { effects.append(.stopChildren(stopping, cause)) }
-        withdraw(stopping, tombstones: tombstones)
+        withdraw(stopping, as: withdrawal)
+    }
+
+    /// How peers are told that slots went: what they keep of the children depends on why.
+    enum Withdrawal {
+        /// Gone (with the stops that ended them, if any): peers forget what the tombstones cover.
+        case plain(tombstones: [Tombstone])
+        /// Quorum was lost here: still wanted, so peers keep children left without an instance.
+        case suspended
+        /// Moving to `target`: peers keep them until `target` registers them, in case it never does.
+        case moved(to: NodeID)
     }
 
     /// Removes this node's slots of `ids` and tells the peers.
-    mutating func withdraw(_ ids: [ChildID], tombstones: [Tombstone]) {
+    mutating func withdraw(_ ids: [ChildID], as withdrawal: Withdrawal) {
         let changes = ids.compactMap { registry.unregister($0, on: local) }
         publish(changes)
-        if !changes.isEmpty || !tombstones.isEmpty {
-            broadcast(.unregistered(changes.map(\.childID), tombstones: tombstones))
+        let gone = changes.map(\.childID)
+        switch withdrawal {
+        case .plain(let tombstones):
+            if !gone.isEmpty || !tombstones.isEmpty { broadcast(.unregistered(gone, tombstones: tombstones)) }
+        case .suspended:
+            if !gone.isEmpty { broadcast(.suspended(gone)) }
+        case .moved(let target):
+            if !gone.isEmpty { broadcast(.moved(gone, to: target)) }
         }
     }
 

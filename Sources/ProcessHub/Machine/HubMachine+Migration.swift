@@ -112,7 +112,7 @@ extension HubMachine {
             case .stopOrigin:
                 migration.originStopped = true
                 migrations[id] = migration
-                stopLocally(ids, .migrated)
+                stopLocally(ids, .migrated, as: .moved(to: migration.target))
                 migration = migrations[id]!
             }
             migration.next += 1

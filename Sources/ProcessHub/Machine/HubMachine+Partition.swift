@@ -45,22 +45,7 @@ extension HubMachine {
 
     /// Stops every local child for the partition; peers learn they are still wanted.
     private mutating func suspendLocalChildren() {
-        let ids = children.keys.sorted()
-        var stopping: [ChildID] = []
-        for id in ids {
-            guard var child = children[id] else { continue }
-            if case .stopping = child.phase { continue }
-            child.waiters.forEach { answer($0, id, .failure(ChildError(.partitioned, "\(local) lost quorum"))) }
-            child.waiters = []
-            child.phase = .stopping(.partitioned)
-            children[id] = child
-            stopping.append(id)
-        }
-        guard !stopping.isEmpty else { return }
-        effects.append(.stopChildren(stopping, .partitioned))
-        let changes = stopping.compactMap { registry.unregister($0, on: local) }
-        publish(changes)
-        if !changes.isEmpty { broadcast(.suspended(changes.map(\.childID))) }
+        stopLocally(children.keys.sorted(), .partitioned, as: .suspended)
     }
 
     /// Quorum is back: the manifest's children nobody runs become orphans, restarted after the

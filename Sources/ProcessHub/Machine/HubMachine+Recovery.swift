@@ -16,6 +16,7 @@ extension HubMachine {
         let now = self.now, grace = settings.orphanGrace
         for id in ids {
             guard let orphan = orphans[id], let owner = placement[id]?.first else { continue }
+            if let target = orphan.inTransitTo, peers.contains(target), now - orphan.since < grace { continue }
             if owner == local {
                 mine.append(orphan.draft)
             } else if !ownedHereOnly, now - orphan.since >= grace, orphan.askedAt.map({ now - $0 >= grace }) ?? true {

@@ -33,15 +33,16 @@ extension HubMachine {
         publish(ids.compactMap { registry.unregister($0, on: peer) })
     }
 
-    /// A peer that lost quorum withdrew these slots: a child left with no instance is kept (in the
-    /// manifest while this node is partitioned too, else as an orphan to restart).
-    mutating func suspended(_ ids: [ChildID], by peer: NodeID) {
+    /// A peer withdrew these slots but the children are still wanted (it lost quorum, or they move
+    /// to `target`): a child left with no instance is kept (in the manifest while this node is
+    /// partitioned too, else as an orphan, restarted if nobody registers it in time).
+    mutating func withdrawn(_ ids: [ChildID], by peer: NodeID, inTransitTo target: NodeID?) {
         guard peers.contains(peer) else { return }
         for id in ids {
             guard let entry = registry.entry(of: id, ownedBy: peer) else { continue }
             publish([registry.unregister(id, on: peer)].compactMap { $0 })
             guard registry.version(of: id) == nil, children[id] == nil, !isCoveredByStop(id, epoch: entry.epoch) else { continue }
-            let kept = Orphan(draft: RegistryEntryDraft(entry), since: now)
+            let kept = Orphan(draft: RegistryEntryDraft(entry), since: now, inTransitTo: target)
             if isPartitioned { manifest[id] = kept } else { orphans[id] = kept }
         }
         if !isPartitioned && !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }

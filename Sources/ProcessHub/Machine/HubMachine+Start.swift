@@ -137,6 +137,7 @@ extension HubMachine {
         switch request.purpose {
         case .start(let op):
             for outcome in outcomes {
+                if let error = outcome.error, isPassing(error), scheduleRetry(outcome.childID, of: op, from: peer) { continue }
                 let result: Result<ActorID, ChildError> = outcome.actorID.map { .success($0) }
                     ?? .failure(outcome.error ?? ChildError(.startFailed, "no outcome"))
                 operationAnswered(op, outcome.childID, from: peer, result)
@@ -218,6 +219,44 @@ extension HubMachine {
         }
         operations[op] = operation
         if !again.isEmpty && !isPartitioned { dispatch(again, for: op) }
+        completeIfAnswered(op)
+    }
+
+    // MARK: Refusals that pass
+
+    /// A target that is partitioned or leaving refuses now, but the child is still to start:
+    /// its quorum may be back in a moment, or another node takes it.
+    private func isPassing(_ error: ChildError) -> Bool {
+        error.code == .partitioned || error.code == .noResponse
+    }
+
+    /// Keeps `id` of `op` for a retry unless it was placed too often; returns whether it did.
+    private mutating func scheduleRetry(_ id: ChildID, of op: OperationID, from node: NodeID) -> Bool {
+        guard var operation = operations[op], (operation.attempts[id] ?? 0) < settings.maxStartAttempts,
+            operation.waiting[id]?.remove(node) != nil
+        else { return false }
+        if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
+        if operation.retrying.isEmpty { effects.append(.setTimer(.startRetry(op), after: settings.orphanGrace / 4)) }
+        operation.retrying.insert(id)
+        operation.waiting[id, default: []].insert(local)
+        operations[op] = operation
+        return true
+    }
+
+    mutating func retryStart(_ op: OperationID) {
+        guard var operation = operations[op], !operation.retrying.isEmpty else { return }
+        if isPartitioned || !pendingTopology.isEmpty {
+            return effects.append(.setTimer(.startRetry(op), after: settings.orphanGrace / 4))
+        }
+        let ids = operation.retrying.sorted()
+        operation.retrying = []
+        for id in ids {
+            operation.waiting[id]?.remove(local)
+            if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
+        }
+        operations[op] = operation
+        let drafts = ids.compactMap { operation.drafts[$0] }.filter { !isCoveredByStop($0.id, epoch: $0.epoch) }
+        dispatch(drafts, for: op)
         completeIfAnswered(op)
     }
 }

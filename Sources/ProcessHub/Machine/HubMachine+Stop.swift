@@ -20,7 +20,7 @@ extension HubMachine {
             let waitingOn = Set(hosts(of: id).filter { $0 != local })
             if !waitingOn.isEmpty { operation.waiting[id] = waitingOn }
         }
-        stopLocally(stones.map(\.childID).filter { children[$0] != nil }, .requested, tombstones: stones)
+        stopLocally(stones.map(\.childID).filter { children[$0] != nil }, .requested, as: .plain(tombstones: stones))
         operations[op] = operation
         if !options.awaited { effects.append(.complete(op, .dispatched)) }
         for (peer, hosted) in hostsByPeer.sorted(by: { $0.key < $1.key }) {
@@ -90,7 +90,7 @@ extension HubMachine {
                 told.append(stone)
             }
         }
-        stopLocally(leftovers, .requested, tombstones: told)
+        stopLocally(leftovers, .requested, as: .plain(tombstones: told))
         return leftovers
     }
 

@@ -134,7 +134,8 @@ package struct HubMachine: Sendable {
         case .stopReply(let id, let stopped): stopReplied(id, stopped, by: peer)
         case .registered(let entries): registered(entries, by: peer)
         case .unregistered(let ids, let tombstones): unregistered(ids, tombstones, by: peer)
-        case .suspended(let ids): suspended(ids, by: peer)
+        case .suspended(let ids): withdrawn(ids, by: peer, inTransitTo: nil)
+        case .moved(let ids, let target): withdrawn(ids, by: peer, inTransitTo: target)
         case .actorUpdated(let id, let actorID): actorUpdated(id, actorID, by: peer)
         case .snapshot(let part): snapshotReceived(part, from: peer)
         case .handoverDelivery(let states, let release): handoverDelivered(states, release: release)
@@ -162,6 +163,7 @@ package struct HubMachine: Sendable {
         case .operationDeadline(let op): operationExpired(op)
         case .migrationDeadline(let id): migrationExpired(id)
         case .heldCallsExpiry: releaseExpiredHolds()
+        case .startRetry(let op): retryStart(op)
         }
     }
 
@@ -173,7 +175,10 @@ package struct HubMachine: Sendable {
 
     // MARK: Output helpers
 
+    /// Sends `message` after whatever is queued for every peer, so a peer sees this node's changes
+    /// in the order they happened: a registration always comes before the reply that follows it.
     mutating func send(_ message: HubPeerMessage, to peer: NodeID) {
+        flushBroadcasts()
         effects.append(.send(HubEnvelope(message), to: peer))
     }
 
@@ -201,7 +206,7 @@ package struct HubMachine: Sendable {
         let messages = broadcasts.flatMap { chunked($0) }
         broadcasts = []
         for peer in peers.sorted() {
-            for message in messages { send(message, to: peer) }
+            for message in messages { effects.append(.send(HubEnvelope(message), to: peer)) }
         }
     }
 
@@ -277,6 +282,14 @@ extension HubMachine {
 
     /// The version of `id`'s row (its epoch), as this node knows it.
     package func epoch(of id: ChildID) -> UInt64? { registry.version(of: id)?.epoch }
+
+    /// Whether this node knows `id` in any way that can bring it back: the registry, a local
+    /// instance, an orphan, the partition manifest, a start or a move in flight.
+    package func knowsOf(_ id: ChildID) -> Bool {
+        registry.version(of: id) != nil || children[id] != nil || orphans[id] != nil || manifest[id] != nil
+            || operations.values.contains { $0.drafts[id] != nil && $0.waiting[id] != nil }
+            || migrations.values.contains { $0.drafts[id] != nil }
+    }
 
     /// Whether this node remembers a stop of `id`.
     package func remembersStop(of id: ChildID) -> Bool { tombstones[id] != nil }

@@ -45,6 +45,9 @@ enum HubPeerMessage: Sendable, Codable {
     /// The sender lost quorum and stopped these: they no longer run there, but they are still
     /// wanted, so a receiver that knows no other instance keeps them to restart.
     case suspended([ChildID])
+    /// The sender moved these to `to`: a receiver that sees no other instance keeps them until
+    /// the target registers them, so a move cut short by a partition loses nothing.
+    case moved([ChildID], to: NodeID)
     /// A local child restarted under a new actor id.
     case actorUpdated(ChildID, ActorID)
     /// One part of the sender's full slot list; the last part withdraws every slot not listed.
@@ -66,6 +69,7 @@ enum HubPeerMessage: Sendable, Codable {
         case .registered(let e): "registered(\(e.count): \(e.prefix(3).map(\.childID).joined(separator: ","))\(e.count > 3 ? "…" : ""))"
         case .unregistered(let ids, let t): "unregistered(\(ids.count), \(t.count) stops)"
         case .suspended(let ids): "suspended(\(ids.count))"
+        case .moved(let ids, let target): "moved(\(ids.count) to \(target.name))"
         case .actorUpdated(let id, _): "actorUpdated(\(id))"
         case .snapshot(let p): "snapshot(\(p.entries.count)\(p.isLast ? ", last" : ""), \(p.tombstones.count) stops)"
         case .handoverDelivery(let s, let r): "handover(\(s.count) states, \(r.count) released)"

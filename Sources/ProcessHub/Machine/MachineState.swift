@@ -23,7 +23,10 @@ extension HubMachine {
         /// When it became an orphan: recovery requests to other nodes wait for the grace.
         var since: Duration
         /// When this node last asked its owner to start it.
-        var askedAt: Duration?
+        var askedAt: Duration? = nil
+        /// The node it was moving to when its last instance went: it is not restarted while that
+        /// node may still register it (a peer, within the grace).
+        var inTransitTo: NodeID? = nil
     }
 
     /// One child this node hosts, or is about to.
@@ -88,6 +91,8 @@ extension HubMachine {
         var drafts: [ChildID: RegistryEntryDraft] = [:]
         /// How many times each child was placed.
         var attempts: [ChildID: Int] = [:]
+        /// Children refused for a passing reason, placed again when ``HubTimer/startRetry(_:)`` fires.
+        var retrying: Set<ChildID> = []
     }
 
     /// Children on their way from this node to `target`.

@@ -40,6 +40,7 @@ extension SimulatedCluster {
     func crash(_ slot: Int?, restartAfter: Duration?) {
         guard let slot else { return note("crash skipped: too few nodes") }
         note("crash \(SimulationTrace.name(nodes[slot].id))", node: slot)
+        forgetChildrenKnownOnlyBy(slot)
         nodes[slot].alive = false
         nodes[slot].children = [:]
         nodes[slot].timers = [:]

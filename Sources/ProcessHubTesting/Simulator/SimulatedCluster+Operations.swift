@@ -110,6 +110,7 @@ extension SimulatedCluster {
         case .start(let ids, let previous): startAnswered(ids, previous: previous, outcome)
         case .stop(let ids): stopAnswered(ids, outcome)
         case .leave:
+            forgetChildrenKnownOnlyBy(slot)
             queue.schedule(.remove(slot: slot, incarnation: nodes[slot].id.incarnation), at: now + 5_000_000)
         case .migrate, .drain:
             break
@@ -144,6 +145,17 @@ extension SimulatedCluster {
     /// Children whose outcome carries no error (a child the answer leaves out is not among them).
     private static func succeeded(_ outcomes: [ChildOutcome]) -> Set<ChildID> {
         Set(outcomes.filter { $0.error == nil }.map(\.childID))
+    }
+
+    /// `slot` goes away (a crash, or a leave): wanted children no other live node knows of in
+    /// any way (registry, orphan, manifest, start in flight) can come back from nowhere, so the
+    /// truth no longer expects them — at most once still holds.
+    func forgetChildrenKnownOnlyBy(_ slot: Int) {
+        let others = nodes.indices.filter { $0 != slot && nodes[$0].alive && !nodes[$0].gone }
+        for id in truth.ids(in: .wanted) where !others.contains(where: { nodes[$0].machine.knowsOf(id) }) {
+            truth.states[id] = .uncertain
+            note("\(id) was known only to \(nodes[slot].id.name): uncertain")
+        }
     }
 
     /// The node that was asked died: its requests will never be answered.
