@@ -56,11 +56,15 @@ import Testing
         var events = 0
     }
 
+    /// Small schedules (at most 8 steps, 200 children), so that 10 000 of them run in minutes in debug.
+    static let options = SimulationOptions(maxChildren: 200, maxSteps: 8)
+
     static func sweep(_ family: Family, seeds: Range<UInt64>) -> Outcome {
         var outcome = Outcome(family: family.name)
         for seed in seeds {
             let nodes = family.nodes.lowerBound + Int(seed % UInt64(family.nodes.count))
-            let report = SimulatedCluster(seed: seed, nodes: nodes, configuration: family.configuration(nodes)).runRandomScenario()
+            let report = SimulatedCluster(seed: seed, nodes: nodes, configuration: family.configuration(nodes), options: options)
+                .runRandomScenario()
             outcome.runs += 1
             outcome.events += report.eventCount
             if !report.passed { outcome.failures.append(report) }

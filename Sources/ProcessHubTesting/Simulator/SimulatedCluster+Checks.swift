@@ -41,10 +41,9 @@ extension SimulatedCluster {
         let registry = nodes[first].machine.registryView
         let instances = runningInstances(on: live)
         let rf = configuration.redundancy.replicationFactor(hubNodeCount: hubNodes.count)
-        let serving = expectsQuorum(live.map { nodes[$0].id }) ?? !live.allSatisfy { nodes[$0].machine.partitioned }
-        if serving {
-            for slot in live where nodes[slot].machine.partitioned { found.add(.wronglyPartitioned, nodes[slot].id.name) }
-        }
+        checkPartitionFlags(live, into: &found)
+        // Nodes that disagree on quorum were reported just above; their children are not judged.
+        guard let serving = quorum(of: live) else { return found.violations }
         let placement = expectedPlacement(truth.ids(in: .wanted), rf: rf, nodes: hubNodes)
         let ids = Set(truth.states.keys).union(instances.keys).union(registry.keys).sorted()
         for id in ids {
@@ -105,17 +104,29 @@ extension SimulatedCluster {
         return instances.mapValues { $0.sorted { $0.node < $1.node } }
     }
 
-    /// Whether the partition strategy gives `members` a quorum, having seen the largest cluster
-    /// that ran (nil when it depends on more than sizes, such as time).
-    func expectsQuorum(_ members: [NodeID]) -> Bool? {
+    /// Whether node `slot` should have quorum: its partition strategy asked, as hub peers come
+    /// and go on that node, by a model beside its machine (nil when the strategy depends on more
+    /// than sizes, such as time: the machine's own flag is then taken).
+    func expectsQuorum(_ slot: Int) -> Bool? {
         let strategy = configuration.partitionTolerance
         if strategy is Divergence { return true }
         if strategy is DynamicQuorum { return nil }
-        var policy = strategy.makePolicy()
-        let largest = (0..<max(largestCluster, members.count)).map { NodeID(name: "q\($0)", host: "quorum", port: $0, incarnation: 0) }
-        _ = policy.startsWithoutQuorum(members: largest)
-        _ = policy.regainedQuorum(afterJoining: [], members: largest)
-        return !policy.lostQuorum(afterLeaving: [], members: members)
+        return quorumModels[slot].map { !$0.partitioned }
+    }
+
+    /// Whether every node of `slots` should have quorum (true), none should (false), or they differ (nil).
+    func quorum(of slots: [Int]) -> Bool? {
+        let expected = Set(slots.map { expectsQuorum($0) ?? !nodes[$0].machine.partitioned })
+        return expected.count == 1 ? expected.first : nil
+    }
+
+    /// Nodes that should not (or should) report a lost quorum, as violations.
+    private func checkPartitionFlags(_ slots: [Int], into found: inout ViolationList) {
+        for slot in slots {
+            guard let expected = expectsQuorum(slot) else { continue }
+            if expected && nodes[slot].machine.partitioned { found.add(.wronglyPartitioned, nodes[slot].id.name) }
+            if !expected && !nodes[slot].machine.partitioned { found.add(.minorityNotPartitioned, nodes[slot].id.name) }
+        }
     }
 
     // MARK: Splits
@@ -129,11 +140,12 @@ extension SimulatedCluster {
         let wanted = truth.ids(in: .wanted)
         for side in sides {
             let names = side.map { nodes[$0].id.name }.joined(separator: ",")
-            let serving = expectsQuorum(side.map { nodes[$0].id }) ?? !side.allSatisfy { nodes[$0].machine.partitioned }
             let instances = runningInstances(on: side)
-            // A side of draining nodes only has nowhere to place children: it serves none.
-            if serving && side.allSatisfy({ nodes[$0].drained }) { continue }
-            if serving {
+            checkPartitionFlags(side, into: &found)
+            guard let serving = quorum(of: side) else { continue }
+            if serving, side.allSatisfy({ nodes[$0].drained }) {
+                note("checkSplit: side [\(names)] only has drained nodes, which host nothing")
+            } else if serving {
                 let rf = configuration.redundancy.replicationFactor(hubNodeCount: side.count)
                 let known = side.reduce(into: Set<ChildID>()) { $0.formUnion(knownAtSplit[$1] ?? []) }
                 for id in wanted where known.contains(id) && (instances[id]?.count ?? 0) == 0 {
@@ -141,7 +153,6 @@ extension SimulatedCluster {
                 }
                 for id in wanted where (instances[id]?.count ?? 0) > rf { found.add(.splitSideDuplicated, "\(id) on side [\(names)]") }
             } else {
-                for slot in side where !nodes[slot].machine.partitioned { found.add(.minorityNotPartitioned, nodes[slot].id.name) }
                 for id in instances.keys.sorted() { found.add(.minorityRuns, "\(id) on side [\(names)]") }
             }
         }

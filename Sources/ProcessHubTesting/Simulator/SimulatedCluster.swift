@@ -49,8 +49,8 @@ public final class SimulatedCluster {
     var knownAtSplit: [Int: Set<ChildID>] = [:]
     /// What happened to each message, for the simulator's own tests (nil: not recorded).
     var deliveryLog: [DeliveryRecord]?
-    /// The most nodes that ran at once (what a quorum tracking the cluster's size has seen).
-    var largestCluster = 0
+    /// The partition strategy's view of each node, fed the membership events its machine processed.
+    var quorumModels: [Int: QuorumModel] = [:]
     private var hasRun = false
 
     /// A cluster of `nodes` nodes (`n1`, `n2`, … on host `sim`, ports 7001, 7002, …) running
@@ -102,7 +102,7 @@ public final class SimulatedCluster {
 
     /// Hands a new machine its first input.
     func start(_ slot: Int) {
-        largestCluster = max(largestCluster, nodes.filter(\.isLive).count)
+        quorumModels[slot] = QuorumModel(configuration.partitionTolerance, local: nodes[slot].id)
         note("start \(SimulationTrace.name(nodes[slot].id))", node: slot)
         deliver(.hubStarted, to: slot)
     }
@@ -148,6 +148,20 @@ public final class SimulatedCluster {
             perform(effect, on: slot)
         }
         membershipProcessed(input, on: slot)
+        followHubPeers(of: slot)
+    }
+
+    /// Tells the node's quorum model which hub peers came and went: the partition strategy is
+    /// asked about the hub's members (nodes that announced the hub), not every reachable node.
+    private func followHubPeers(of slot: Int) {
+        guard var model = quorumModels[slot] else { return }
+        let peers = nodes[slot].machine.hubPeers
+        guard peers != model.peers else { return }
+        let members = [nodes[slot].id] + peers
+        for gone in model.peers where !peers.contains(gone) { model.left(gone, members: members) }
+        for new in peers where !model.peers.contains(new) { model.joined(new, members: members) }
+        model.peers = peers
+        quorumModels[slot] = model
     }
 
     private func fire(_ timer: HubTimer, token: UInt64, slot: Int, incarnation: UInt64) {

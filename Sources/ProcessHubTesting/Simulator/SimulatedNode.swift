@@ -3,7 +3,9 @@ import ProcessHub
 
 /// One simulated node: its hub machine, the children its simulated supervisor runs, its armed
 /// timers, and the inputs it has not processed yet while it is stalled.
-struct SimulatedNode {
+///
+/// A class, so that reading one field of a node does not copy its whole machine.
+final class SimulatedNode {
     var id: NodeID
     var machine: HubMachine
     /// False once crashed (until a restart) or gone.
@@ -34,7 +36,7 @@ struct SimulatedNode {
     /// Runs and is part of the hub.
     var isLive: Bool { alive && !gone }
 
-    mutating func newActorID() -> ActorID {
+    func newActorID() -> ActorID {
         nextSerial += 1
         return ActorID(node: id, serial: nextSerial)
     }
@@ -107,4 +109,27 @@ struct DeliveryRecord: Hashable {
     var number: Int
     var time: Int64
     var event: Event
+}
+
+/// The partition strategy's answer for one node, kept from the hub peers its machine gained
+/// and lost: the oracle for whether it should report a lost quorum.
+struct QuorumModel {
+    var policy: any PartitionPolicy
+    var partitioned: Bool
+    /// The hub peers last seen, sorted.
+    var peers: [NodeID] = []
+
+    init(_ strategy: any PartitionToleranceStrategy, local: NodeID) {
+        policy = strategy.makePolicy()
+        partitioned = policy.startsWithoutQuorum(members: [local])
+    }
+
+    mutating func joined(_ node: NodeID, members: [NodeID]) {
+        let regained = policy.regainedQuorum(afterJoining: [node], members: members)
+        if partitioned, regained { partitioned = false }
+    }
+
+    mutating func left(_ node: NodeID, members: [NodeID]) {
+        if !partitioned, policy.lostQuorum(afterLeaving: [node], members: members) { partitioned = true }
+    }
 }
