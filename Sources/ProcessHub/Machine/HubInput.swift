@@ -127,6 +127,8 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
     case migrationDeadline(UInt64)
     /// Instances holding their calls for a handover that never came are released.
     case heldCallsExpiry
+    /// Commands held while this node syncs with newly reachable peers may run now.
+    case heldCommands
     /// Children of a start that a target refused for a passing reason (it was partitioned or
     /// leaving) are placed again.
     case startRetry(OperationID)
@@ -140,6 +142,7 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
         case .operationDeadline(let op): "deadline(\(op))"
         case .migrationDeadline(let id): "migrationDeadline(\(id))"
         case .heldCallsExpiry: "heldCallsExpiry"
+        case .heldCommands: "heldCommands"
         case .startRetry(let op): "startRetry(\(op))"
         }
     }

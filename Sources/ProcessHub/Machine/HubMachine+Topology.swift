@@ -9,11 +9,13 @@ extension HubMachine {
             memberDown(stale, reason: .replaced)
         }
         reachable.insert(node)
+        reachableSince[node] = now
         send(.announce(Announcement(isReply: false, isDraining: isDraining, tombstones: tombstoneList)), to: node)
     }
 
     mutating func memberDown(_ node: NodeID, reason: MemberDownReason) {
         reachable.remove(node)
+        reachableSince[node] = nil
         snapshotIDs[node] = nil
         guard peers.contains(node) else { return }
         removePeer(node)
@@ -29,7 +31,11 @@ extension HubMachine {
     mutating func announced(_ announcement: Announcement, by peer: NodeID) {
         guard reachable.contains(peer) else { return }
         applyTombstones(announcement.tombstones)
-        guard !peers.contains(peer) else { return }
+        guard !peers.contains(peer) else {
+            // Admitted from its first announcement; it may have begun draining since.
+            if announcement.isDraining { peerDrains(peer) }
+            return
+        }
         if !announcement.isReply {
             send(.announce(Announcement(isReply: true, isDraining: isDraining, tombstones: tombstoneList)), to: peer)
         }
@@ -63,6 +69,7 @@ extension HubMachine {
         let events = pendingTopology
         pendingTopology = []
         guard !events.isEmpty else { return }
+        defer { runHeldCommands() }
         let left = Set(events.compactMap { if case .left(let node) = $0 { node } else { nil } })
         let joined = Set(events.compactMap { if case .joined(let node) = $0 { node } else { nil } }).intersection(peers)
         placementNodes = currentPlacementNodes()

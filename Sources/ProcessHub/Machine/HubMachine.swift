@@ -69,6 +69,10 @@ package struct HubMachine: Sendable {
     var inbound: [InboundKey: InboundStart] = [:]
     var operations: [OperationID: PendingOperation] = [:]
     var drainOperation: OperationID?
+    /// When each reachable node came up (the sync wait of ``MachineSettings/joinSync``).
+    var reachableSince: [NodeID: Duration] = [:]
+    /// Commands held until this node has synced with newly reachable peers.
+    var heldCommands: [(OperationID, HubCommand)] = []
 
     // MARK: Partition and migrations
 
@@ -111,7 +115,7 @@ package struct HubMachine: Sendable {
         case .memberUp(let node): memberUp(node)
         case .memberDown(let node, let reason): memberDown(node, reason: reason)
         case .received(let envelope, let from): received(envelope, from: from)
-        case .command(let op, let command): perform(command, op)
+        case .command(let op, let command): accept(command, op)
         case .timerFired(let timer): timerFired(timer)
         case .supervisor(let reports): reports.forEach { supervisor($0) }
         }
@@ -144,6 +148,29 @@ package struct HubMachine: Sendable {
         }
     }
 
+    /// Runs `command` now, or holds it (in order) while this node is still syncing.
+    private mutating func accept(_ command: HubCommand, _ op: OperationID) {
+        guard isSyncing || !heldCommands.isEmpty else { return perform(command, op) }
+        if heldCommands.isEmpty { effects.append(.setTimer(.heldCommands, after: settings.debounce)) }
+        heldCommands.append((op, command))
+    }
+
+    /// Whether a topology batch is pending or a newly reachable node has not announced yet.
+    var isSyncing: Bool {
+        if hasLeft { return false }
+        if !pendingTopology.isEmpty { return true }
+        return reachable.contains { !peers.contains($0) && now - (reachableSince[$0] ?? .zero) < settings.joinSync }
+    }
+
+    /// Runs the held commands once synced; looks again later otherwise.
+    mutating func runHeldCommands() {
+        guard !heldCommands.isEmpty else { return }
+        guard !isSyncing else { return effects.append(.setTimer(.heldCommands, after: settings.debounce)) }
+        let held = heldCommands
+        heldCommands = []
+        for (op, command) in held { perform(command, op) }
+    }
+
     private mutating func perform(_ command: HubCommand, _ op: OperationID) {
         switch command {
         case .start(let specs, let options): startCommand(op, specs, options)
@@ -163,6 +190,7 @@ package struct HubMachine: Sendable {
         case .operationDeadline(let op): operationExpired(op)
         case .migrationDeadline(let id): migrationExpired(id)
         case .heldCallsExpiry: releaseExpiredHolds()
+        case .heldCommands: runHeldCommands()
         case .startRetry(let op): retryStart(op)
         }
     }
@@ -274,7 +302,7 @@ extension HubMachine {
 
     /// Whether topology events wait for their batch or migrations are in flight.
     package var isBusy: Bool {
-        !pendingTopology.isEmpty || !migrations.isEmpty || !outbound.isEmpty || !inbound.isEmpty
+        !pendingTopology.isEmpty || !migrations.isEmpty || !outbound.isEmpty || !inbound.isEmpty || !heldCommands.isEmpty
     }
 
     /// Whether the machine waits for anything: a batch, a migration, a request, an orphan.

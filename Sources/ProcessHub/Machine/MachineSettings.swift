@@ -11,6 +11,10 @@ package struct MachineSettings: Sendable, Hashable {
     /// before they are restarted: the snapshots of the returning nodes arrive first, so a child
     /// that still runs over there is not started twice.
     package var orphanGrace: Duration = .seconds(1)
+    /// How long starts and stops wait, at most, for a newly reachable node's announcement (and
+    /// the stops and slots it brings): a node that just joined must not start a child whose stop
+    /// it has not heard of yet, or miss a child it would refuse as a duplicate.
+    package var joinSync: Duration = .milliseconds(500)
     /// How long a local copy of a child that runs where the strategies place it survives before
     /// it is stopped (a move may be finishing).
     package var duplicateGrace: Duration = .seconds(1)

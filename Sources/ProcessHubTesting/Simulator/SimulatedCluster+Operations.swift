@@ -156,6 +156,12 @@ extension SimulatedCluster {
             truth.states[id] = .uncertain
             note("\(id) was known only to \(nodes[slot].id.name): uncertain")
         }
+        // Likewise a stop only this node remembers (it was cut off when it made it): copies the
+        // other side restarted meanwhile can never hear of it.
+        for id in truth.ids(in: .stopped) where !others.contains(where: { nodes[$0].machine.remembersStop(of: id) }) {
+            truth.states[id] = .uncertain
+            note("the stop of \(id) was known only to \(nodes[slot].id.name): uncertain")
+        }
     }
 
     /// The node that was asked died: its requests will never be answered.
