@@ -1,17 +1,13 @@
+import ProcessHub
+
 /// A small deterministic random number generator (SplitMix64), so that a test's random choices
-/// can be replayed from its seed.
+/// can be replayed from its seed. The same generator the hub's state machine draws from.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var base: MachineRandom
 
     /// A generator whose sequence is fixed by `seed`.
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { base = MachineRandom(seed: seed) }
 
     /// The next value of the sequence.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { base.next() }
 }
