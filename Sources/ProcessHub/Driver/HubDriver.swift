@@ -6,14 +6,15 @@ import Synchronization
 ///
 /// One task owns the machine and takes its inputs, in order, from one inbox: membership events,
 /// messages from peers (through ``MachineEndpoint``), API commands, timers and supervisor
-/// reports. It carries out the effects: sends go to one ordered outbox per peer, starts and stops
-/// to the ``ChildSupervisor``, timers sleep on the clock, answers resume their callers, and
-/// registry changes update the lock-cheap read side. Every task it starts is owned and ended by
-/// ``stop()``.
+/// reports. It carries out the effects: sends go to one ordered outbox per peer, starts, stops
+/// and handovers to the ``ChildSupervisor`` and the system's call gates, timers sleep on the
+/// clock, answers resume their callers, and registry changes are mirrored to a ``ChildRegistry``,
+/// the same lock-cheap read side `ProcessHub` serves lookups from. Every task it starts is owned
+/// and ended by ``stop()``.
 ///
 /// This is the first cut of the driver that is to replace `HubCore`: it runs starts, stops,
-/// joins, departures, recovery, quorum and moves over real TCP. Handover states are not wired to
-/// the children yet (captures answer no state), nor are hooks and metrics.
+/// joins, departures, recovery, quorum and moves with handover over real TCP. Hooks and metrics
+/// are not wired yet.
 final class HubDriver: Sendable {
     let hubID: HubID
     let node: ClusterNode
@@ -24,6 +25,8 @@ final class HubDriver: Sendable {
     private let origin = ContinuousClock.now
     private let state = Mutex(State())
     private let machine: Mutex<HubMachine?>
+    /// The read side: lookups never wait for the owner loop.
+    let registry: ChildRegistry
 
     private struct State {
         var waiters: [OperationID: CheckedContinuation<OperationOutcome, Never>] = [:]
@@ -32,7 +35,6 @@ final class HubDriver: Sendable {
         var timers: [HubTimer: Task<Void, Never>] = [:]
         var tasks: [UInt64: Task<Void, Never>] = [:]
         var nextTask: UInt64 = 1
-        var view: [ChildID: [ActorID]] = [:]
         var isStopped = false
         var endpoint: MachineEndpoint?
     }
@@ -46,6 +48,7 @@ final class HubDriver: Sendable {
             system: node.system, configuration: configuration, logger: logger,
             metrics: HubMetrics(hub: configuration.hubID, node: node.id))
         self.machine = Mutex(HubMachine(local: node.id, configuration: configuration, seed: seed))
+        self.registry = ChildRegistry(localNode: node.id, writeChunk: configuration.tuning.registryWriteChunk)
         (inputs, inbox) = AsyncStream.makeStream(of: HubInput.self)
     }
 
@@ -125,10 +128,10 @@ final class HubDriver: Sendable {
     }
 
     /// The registry as this node sees it (lock-cheap, never waits for the machine).
-    var registryView: [ChildID: [ActorID]] { state.withLock { $0.view } }
+    var registryView: [ChildID: [ActorID]] { registry.dump().mapValues { $0.locations.map(\.actorID) } }
 
     /// The actor ids of `id`'s instances.
-    func actorIDs(of id: ChildID) -> [ActorID] { state.withLock { $0.view[id] ?? [] } }
+    func actorIDs(of id: ChildID) -> [ActorID] { registry.actorIDs(of: id) }
 
     /// The hub's peers, as the machine knows them.
     var peers: [NodeID] { machine.withLock { $0?.hubPeers ?? [] } }
@@ -152,12 +155,14 @@ final class HubDriver: Sendable {
         case .send(let envelope, let peer): send(envelope, to: peer)
         case .startChildren(let launches): await startChildren(launches)
         case .stopChildren(let ids, _): stopChildren(ids)
-        case .captureStates(let ids): inbox.yield(.supervisor(ids.map { .stateCaptured($0, nil) }))
-        case .sealCalls, .deliverStates, .hook: break
+        case .captureStates(let ids): captureStates(ids)
+        case .sealCalls(let ids): for id in ids { if let actorID = await supervisor.actorID(of: id) { await node.system.sealCalls(to: actorID) } }
+        case .deliverStates(let states, let release): await deliver(states, release: release)
+        case .hook: break
         case .setTimer(let timer, let after): setTimer(timer, after: after)
         case .cancelTimer(let timer): state.withLock { $0.timers.removeValue(forKey: timer)?.cancel() }
         case .complete(let op, let outcome): state.withLock { $0.waiters.removeValue(forKey: op) }?.resume(returning: outcome)
-        case .registryChanged(let changes): state.withLock { state in changes.forEach { state.view.apply($0) } }
+        case .registryChanged(let changes): mirror(changes)
         case .log(let level, let line): log(level, line)
         }
     }
@@ -165,13 +170,79 @@ final class HubDriver: Sendable {
     private func startChildren(_ launches: [ChildLaunch]) async {
         let data = launches.map { ChildStartData(childID: $0.id, spec: $0.spec, nodes: [node.id], metadata: $0.metadata) }
         let results = await supervisor.start(data)
-        let reports = zip(launches, results).map { launch, result -> SupervisorReport in
+        var reports: [SupervisorReport] = []
+        for (launch, result) in zip(launches, results) {
             switch result {
-            case .success(let actorID): .started(launch.id, actorID)
-            case .failure(let error): .startFailed(launch.id, error)
+            case .success(let actorID):
+                // A handed-over state goes in, and calls are held, before anyone can find it.
+                if let state = launch.state { await apply(state, to: launch.id) }
+                if launch.holdsCalls { node.system.holdCalls(to: actorID) }
+                reports.append(.started(launch.id, actorID))
+            case .failure(let error):
+                reports.append(.startFailed(launch.id, error))
             }
         }
         inbox.yield(.supervisor(reports))
+    }
+
+    // MARK: Handover
+
+    /// Seals each child and asks it for its state, beside the loop (a child may be slow to answer).
+    private func captureStates(_ ids: [ChildID]) {
+        own { [supervisor, inbox, system = node.system, logger] in
+            var reports: [SupervisorReport] = []
+            for id in ids {
+                guard let (actorID, hooks) = await supervisor.hooks(of: id) else {
+                    reports.append(.stateCaptured(id, nil))
+                    continue
+                }
+                await system.sealCalls(to: actorID)
+                do {
+                    reports.append(.stateCaptured(id, try await hooks.captureState()))
+                } catch {
+                    logger.warning("child \(id) could not encode its handover state: \(error)")
+                    reports.append(.stateCaptured(id, nil))
+                }
+            }
+            inbox.yield(.supervisor(reports))
+        }
+    }
+
+    private func deliver(_ states: [ChildID: HandoverPayload], release: [ChildID]) async {
+        for (id, state) in states.sorted(by: { $0.key < $1.key }) { await apply(state, to: id) }
+        for id in release {
+            if let actorID = await supervisor.actorID(of: id) { node.system.releaseCalls(to: actorID) }
+        }
+    }
+
+    private func apply(_ state: HandoverPayload, to id: ChildID) async {
+        guard let hooks = await supervisor.hooks(of: id)?.hooks else { return }
+        do {
+            try await hooks.applyState(state)
+        } catch {
+            logger.warning("handed-over state of \(id) does not decode: \(error)")
+        }
+    }
+
+    // MARK: The read side
+
+    /// Mirrors the machine's registry changes to ``registry``, reading each new slot from the
+    /// machine (a change within one input that was undone by the next one has no slot left).
+    private func mirror(_ changes: [RegistryChange]) {
+        let slots = machine.withLock { machine in
+            changes.map { change -> (RegistryChange, RegistryEntry?) in
+                guard case .registered(let id, let location) = change else { return (change, nil) }
+                return (change, machine?.entry(of: id, on: location.node))
+            }
+        }
+        for (change, entry) in slots {
+            switch change {
+            case .registered:
+                if let entry { _ = registry.register([entry]) }
+            case .unregistered(let id, let node):
+                _ = registry.unregister([id], on: node)
+            }
+        }
     }
 
     /// Stops run beside the loop: a child may take its whole shutdown timeout.
@@ -243,21 +314,6 @@ extension MemberDownReason {
         case .connectionLost: self = .connectionLost
         case .heartbeatTimeout: self = .heartbeatTimeout
         case .restarted: self = .replaced
-        }
-    }
-}
-
-extension [ChildID: [ActorID]] {
-    /// Applies one registry change to a view of actor ids by child, ordered by node.
-    mutating func apply(_ change: RegistryChange) {
-        switch change {
-        case .registered(let id, let location):
-            var ids = self[id, default: []].filter { $0.node != location.node }
-            ids.append(location.actorID)
-            self[id] = ids.sorted { $0.node < $1.node }
-        case .unregistered(let id, let node):
-            let ids = (self[id] ?? []).filter { $0.node != node }
-            self[id] = ids.isEmpty ? nil : ids
         }
     }
 }

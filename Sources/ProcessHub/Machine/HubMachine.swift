@@ -308,6 +308,9 @@ extension HubMachine {
     /// Whether the machine waits for anything: a batch, a migration, a request, an orphan.
     package var isSettled: Bool { !isBusy && orphans.isEmpty && suspectedDuplicates.isEmpty }
 
+    /// `node`'s slot of `id` as a registry entry (the driver mirrors it to the read side).
+    func entry(of id: ChildID, on node: NodeID) -> RegistryEntry? { registry.entry(of: id, ownedBy: node) }
+
     /// The version of `id`'s row (its epoch), as this node knows it.
     package func epoch(of id: ChildID) -> UInt64? { registry.version(of: id)?.epoch }
 

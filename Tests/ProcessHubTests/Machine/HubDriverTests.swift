@@ -65,4 +65,53 @@ struct HubDriverTests {
         for driver in drivers.prefix(2) { await driver.stop() }
         await cluster.shutdown()
     }
+
+    /// A node joins: the counters placed on it move there with their values (HotSwap with
+    /// handover: started holding calls, sealed, captured, delivered, stopped), over real links.
+    @Test func movesCarryTheirStateToAJoiningNode() async throws {
+        var config = Self.configuration()
+        config.migration = HotSwap(handover: true)
+        let cluster = try await LocalCluster.start(nodes: 3)
+        var drivers: [HubDriver] = []
+        do {
+            for (index, node) in cluster.nodes.prefix(2).enumerated() {
+                let driver = HubDriver(configuration: config, node: node, logger: Logger(label: "driver"), seed: UInt64(index))
+                await driver.start()
+                drivers.append(driver)
+            }
+            try await waitUntil(timeout: .seconds(10), "both hubs see each other") { drivers.allSatisfy { $0.peers.count == 1 } }
+            let specs = try Self.specs(0..<60)
+            guard case .children(let outcomes) = await drivers[0].perform(.start(specs, StartCommand())),
+                outcomes.allSatisfy({ $0.error == nil })
+            else { Issue.record("start failed"); throw CancellationError() }
+            try await waitUntil(timeout: .seconds(10), "both registries list 60") { drivers.allSatisfy { $0.registryView.count == 60 } }
+            for (index, spec) in specs.enumerated() {
+                let counter = try #require(try Counter.resolve(id: drivers[0].actorIDs(of: spec.id)[0], using: cluster.nodes[0].system))
+                _ = try await counter.increment(by: index + 1)
+            }
+
+            let joiner = HubDriver(configuration: config, node: cluster.nodes[2], logger: Logger(label: "driver"), seed: 9)
+            await joiner.start()
+            drivers.append(joiner)
+            let third = cluster.nodes[2].id
+            try await waitUntil(timeout: .seconds(15), "the joiner's share runs there") {
+                let view = drivers[0].registryView
+                let placed = ConsistentHashing().belongsTo(specs.map(\.id), replicationFactor: 1, nodes: cluster.nodes.map(\.id))
+                return view.count == 60 && specs.allSatisfy { spec in
+                    (view[spec.id]?.map(\.node) ?? []) == placed[spec.id]!
+                } && joiner.registryView.count == 60
+            }
+            let moved = specs.filter { drivers[0].actorIDs(of: $0.id).first?.node == third }
+            #expect(!moved.isEmpty)
+            for (index, spec) in specs.enumerated() {
+                let actorID = try #require(drivers[2].actorIDs(of: spec.id).first)
+                let counter = try Counter.resolve(id: actorID, using: cluster.nodes[2].system)
+                #expect(try await counter.current() == index + 1, "\(spec.id) lost its value")
+            }
+        } catch {
+            Issue.record("\(error)")
+        }
+        for driver in drivers { await driver.stop() }
+        await cluster.shutdown()
+    }
 }
