@@ -109,15 +109,19 @@ extension HubMachine {
         let suspects = suspectedDuplicates.sorted()
         suspectedDuplicates = []
         let placement = placementOf(suspects)
-        let duplicates = suspects.filter { id in
-            guard let child = children[id], case .running = child.phase, moving[id] == nil else { return false }
+        // Each duplicate goes in favour of a node of its placement that runs it (its keeper).
+        var byKeeper: [NodeID: [ChildID]] = [:]
+        for id in suspects {
+            guard let child = children[id], case .running = child.phase, moving[id] == nil else { continue }
             let nodes = placement[id] ?? []
-            guard !nodes.contains(local) else { return false }
-            return !Set(registry.info(of: id)?.locations.map(\.node) ?? []).intersection(nodes).isEmpty
+            guard !nodes.contains(local) else { continue }
+            let hosts = Set(registry.info(of: id)?.locations.map(\.node) ?? [])
+            if let keeper = nodes.first(where: { hosts.contains($0) }) { byKeeper[keeper, default: []].append(id) }
         }
-        if !duplicates.isEmpty {
-            log(.info, "stopping \(duplicates.count) duplicate children on \(local)")
-            stopLocally(duplicates, .duplicate)
+        for (keeper, duplicates) in byKeeper.sorted(by: { $0.key < $1.key }) {
+            log(.info, "stopping \(duplicates.count) duplicate children on \(local): \(keeper) runs them")
+            // Peers that cannot see the keeper (a split in the making) keep the children.
+            stopLocally(duplicates, .duplicate, as: .moved(to: keeper))
         }
     }
 

@@ -39,6 +39,12 @@ extension HubMachine {
         if !announcement.isReply {
             send(.announce(Announcement(isReply: true, isDraining: isDraining, tombstones: tombstoneList)), to: peer)
         }
+        // Back before its departure was applied (a stall, a short cut): the departure happens
+        // now, so the slots its snapshot brings are not purged with the old ones.
+        if let index = pendingTopology.firstIndex(of: .left(peer)) {
+            pendingTopology.remove(at: index)
+            applyDeparture(of: peer)
+        }
         peers.insert(peer)
         if announcement.isDraining { drainingPeers.insert(peer) }
         sendSnapshot(to: peer)
@@ -73,13 +79,10 @@ extension HubMachine {
         let left = Set(events.compactMap { if case .left(let node) = $0 { node } else { nil } })
         let joined = Set(events.compactMap { if case .joined(let node) = $0 { node } else { nil } }).intersection(peers)
         placementNodes = currentPlacementNodes()
-        for node in left.sorted() { loseSlots(of: node) }
-        for node in left.sorted() { effects.append(.hook(.nodeLeft(node))) }
+        for node in left.sorted() { forgetSlots(of: node) }
         for node in joined.sorted() { effects.append(.hook(.nodeJoined(node))) }
         decideQuorum(left: left.sorted(), joined: joined.sorted())
-        redispatchStarts(to: left)
-        releaseHolds { left.contains($0.origin) }
-        migrationsLost(targets: left)
+        abandonWork(with: left)
         guard !isPartitioned else { return }
         rebalance()
         recoverOrphans(ownedHereOnly: true)
@@ -91,6 +94,26 @@ extension HubMachine {
         var nodes = peers.subtracting(drainingPeers)
         if !isDraining && !hasLeft { nodes.insert(local) }
         return nodes.sorted()
+    }
+
+    /// What a departure changes: its slots go (children left without an instance become
+    /// orphans), starts it did not answer are placed again, moves to it are aborted, and
+    /// instances holding calls for its handovers run without them.
+    private mutating func applyDeparture(of node: NodeID) {
+        forgetSlots(of: node)
+        abandonWork(with: [node])
+    }
+
+    private mutating func forgetSlots(of node: NodeID) {
+        loseSlots(of: node)
+        effects.append(.hook(.nodeLeft(node)))
+    }
+
+    /// Placed again after the quorum decision: a hub that just lost quorum keeps them instead.
+    private mutating func abandonWork(with nodes: Set<NodeID>) {
+        redispatchStarts(to: nodes)
+        releaseHolds { nodes.contains($0.origin) }
+        migrationsLost(targets: nodes)
     }
 
     /// Purges a departed node's slots; the children that had no other instance become orphans.

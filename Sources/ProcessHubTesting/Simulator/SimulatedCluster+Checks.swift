@@ -147,8 +147,11 @@ extension SimulatedCluster {
                 note("checkSplit: side [\(names)] only has drained nodes, which host nothing")
             } else if serving {
                 let rf = configuration.redundancy.replicationFactor(hubNodeCount: side.count)
-                let known = side.reduce(into: Set<ChildID>()) { $0.formUnion(knownAtSplit[$1] ?? []) }
-                for id in wanted where known.contains(id) && (instances[id]?.count ?? 0) == 0 {
+                // What the side knew, at the version it knew: a side that only knew a child
+                // stopped and started anew since (a newer epoch elsewhere) cannot serve the new one.
+                let known = side.reduce(into: [ChildID: UInt64]()) { $0.merge(knownAtSplit[$1] ?? [:], uniquingKeysWith: max) }
+                let current = currentEpochs(of: wanted)
+                for id in wanted where (known[id].map { $0 >= current[id] ?? 0 } ?? false) && (instances[id]?.count ?? 0) == 0 {
                     found.add(.splitSideMissing, "\(id) on side [\(names)]")
                 }
                 for id in wanted where (instances[id]?.count ?? 0) > rf { found.add(.splitSideDuplicated, "\(id) on side [\(names)]") }
@@ -158,6 +161,15 @@ extension SimulatedCluster {
         }
         for item in found.violations { violation(item.kind, item.message) }
         note("checkSplit: \(sides.map { $0.map { nodes[$0].id.name } }), \(wanted.count) wanted, \(found.violations.count) violation kinds")
+    }
+
+    /// The newest epoch any live node knows for each of `ids`.
+    private func currentEpochs(of ids: [ChildID]) -> [ChildID: UInt64] {
+        var epochs: [ChildID: UInt64] = [:]
+        for slot in liveSlots {
+            for id in ids { if let epoch = nodes[slot].machine.epoch(of: id) { epochs[id] = max(epochs[id] ?? 0, epoch) } }
+        }
+        return epochs
     }
 
     /// The groups of live nodes that hear each other both ways (empty when a group is not

@@ -108,7 +108,10 @@ extension SimulatedCluster {
     /// the children one of its nodes knew of (a registration lost in flight reached nobody there).
     private func rememberWhatEachNodeKnows() {
         knownAtSplit = [:]
-        for slot in liveSlots { knownAtSplit[slot] = Set(nodes[slot].machine.registryView.keys) }
+        for slot in liveSlots {
+            let machine = nodes[slot].machine
+            knownAtSplit[slot] = Dictionary(uniqueKeysWithValues: machine.registryView.keys.map { ($0, machine.epoch(of: $0) ?? 0) })
+        }
     }
 
     /// `count` distinct random elements of `slots`, sorted.

@@ -46,7 +46,7 @@ public final class SimulatedCluster {
     var timerTokens: UInt64 = 0
     var stallCount: UInt64 = 0
     /// The children each node's registry listed when the current split began.
-    var knownAtSplit: [Int: Set<ChildID>] = [:]
+    var knownAtSplit: [Int: [ChildID: UInt64]] = [:]
     /// What happened to each message, for the simulator's own tests (nil: not recorded).
     var deliveryLog: [DeliveryRecord]?
     /// The partition strategy's view of each node, fed the membership events its machine processed.
