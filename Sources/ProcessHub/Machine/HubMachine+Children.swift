@@ -68,7 +68,7 @@ extension HubMachine {
         publish([registry.register(entry)].compactMap { $0 })
         orphans[id] = nil
         broadcast(.registered([entry]))
-        noteIfMisplaced(id)
+        startedInBatch.append(id)
         waiters.forEach { answer($0, id, .success(actorID)) }
     }
 

@@ -21,8 +21,8 @@ extension HubMachine {
             }
             if let change = registry.register(entry) { changes.append(change) }
             if let orphan = orphans[entry.childID], orphan.draft.epoch <= entry.epoch { orphans[entry.childID] = nil }
-            noteIfMisplaced(entry.childID)
         }
+        noteIfMisplaced(entries.map(\.childID))
         publish(changes)
         if !leftovers.isEmpty { send(.stopChildren(requestID: 0, tombstones: leftovers), to: peer) }
     }
@@ -58,7 +58,7 @@ extension HubMachine {
     /// Sends every local slot to `peer`, in parts; the last withdraws whatever it did not list.
     mutating func sendSnapshot(to peer: NodeID) {
         let entries = (registry.idsByNode[local] ?? []).sorted().compactMap { registry.entry(of: $0, ownedBy: local) }
-        let parts = entries.isEmpty ? [[]] : entries.chunked(settings.entryChunk).map(Array.init)
+        let parts = entries.isEmpty ? [[]] : entries.chunked(settings.tuning.entriesPerMessage).map(Array.init)
         let stones = tombstoneList
         for (index, part) in parts.enumerated() {
             let isLast = index == parts.count - 1
@@ -89,14 +89,25 @@ extension HubMachine {
 
     /// Marks a local instance of `id` for the duplicate check when another node runs the child
     /// where the strategies place it and this node is not one of those places.
-    mutating func noteIfMisplaced(_ id: ChildID) {
-        guard let child = children[id], case .running = child.phase, moving[id] == nil else { return }
-        let placement = placementOf([id])[id] ?? []
-        guard !placement.contains(local) else { return }
-        let placedHosts = Set(registry.info(of: id)?.locations.map(\.node) ?? []).intersection(placement)
-        guard !placedHosts.isEmpty else { return }
-        if suspectedDuplicates.isEmpty { effects.append(.setTimer(.duplicateCheck, after: settings.duplicateGrace)) }
-        suspectedDuplicates.insert(id)
+    mutating func noteIfMisplaced(_ id: ChildID) { noteIfMisplaced([id]) }
+
+    /// The same for a batch, placed in one call: a batch of local starts or of peer
+    /// registrations asks the strategy once, not once per child.
+    mutating func noteIfMisplaced(_ ids: [ChildID]) {
+        let running = ids.filter { id in
+            guard let child = children[id], case .running = child.phase else { return false }
+            return moving[id] == nil
+        }
+        guard !running.isEmpty else { return }
+        let placement = placementOf(running)
+        for id in running {
+            let nodes = placement[id] ?? []
+            guard !nodes.contains(local) else { continue }
+            let placedHosts = Set(registry.info(of: id)?.locations.map(\.node) ?? []).intersection(nodes)
+            guard !placedHosts.isEmpty else { continue }
+            if suspectedDuplicates.isEmpty { effects.append(.setTimer(.duplicateCheck, after: settings.tuning.duplicateGrace)) }
+            suspectedDuplicates.insert(id)
+        }
     }
 
     /// Stops the local duplicates that are still duplicates after the grace.

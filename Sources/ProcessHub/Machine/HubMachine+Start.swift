@@ -73,7 +73,7 @@ extension HubMachine {
         _ drafts: [RegistryEntryDraft], to node: NodeID, purpose: StartPurpose, for request: OutboundRequest.Purpose,
         states: [ChildID: HandoverPayload] = [:], holdsCalls: Bool = false
     ) -> [UInt64] {
-        drafts.chunked(settings.startChunk).map { chunk in
+        drafts.chunked(settings.tuning.startChildrenPerMessage).map { chunk in
             let requestID = newRequestID()
             outbound[requestID] = OutboundRequest(peer: node, purpose: request, childIDs: chunk.map(\.id))
             var chunkStates: [ChildID: HandoverPayload] = [:]

@@ -16,9 +16,9 @@ extension HubMachine {
                 continue
             }
             stones.append(rememberStop(id, epoch: epoch))
-            for node in hosts(of: id) where node != local { hostsByPeer[node, default: []].append(id) }
-            let waitingOn = Set(hosts(of: id).filter { $0 != local })
-            if !waitingOn.isEmpty { operation.waiting[id] = waitingOn }
+            let remoteHosts = hosts(of: id).filter { $0 != local }
+            for node in remoteHosts { hostsByPeer[node, default: []].append(id) }
+            if !remoteHosts.isEmpty { operation.waiting[id] = Set(remoteHosts) }
         }
         stopLocally(stones.map(\.childID).filter { children[$0] != nil }, .requested, as: .plain(tombstones: stones))
         operations[op] = operation
@@ -64,10 +64,10 @@ extension HubMachine {
     @discardableResult
     mutating func rememberStop(_ id: ChildID, epoch: UInt64) -> Tombstone {
         let newest = max(epoch, tombstones[id]?.epoch ?? 0)
-        tombstones[id] = TombstoneRecord(epoch: newest, expiresAt: now + settings.stopMemory)
+        tombstones[id] = TombstoneRecord(epoch: newest, expiresAt: now + settings.tuning.recentStopMemory)
         if let orphan = orphans[id], orphan.draft.epoch <= newest { orphans[id] = nil }
         if let kept = manifest[id], kept.draft.epoch <= newest { manifest[id] = nil }
-        if tombstones.count > settings.maxRememberedStops { forgetOldestStops() }
+        if tombstones.count > settings.tuning.maxRememberedStops { forgetOldestStops() }
         return Tombstone(childID: id, epoch: newest)
     }
 
@@ -98,7 +98,7 @@ extension HubMachine {
     var tombstoneList: [Tombstone] {
         tombstones.filter { $0.value.expiresAt > now }
             .sorted { ($0.value.expiresAt, $0.key) > ($1.value.expiresAt, $1.key) }
-            .prefix(settings.maxRememberedStops)
+            .prefix(settings.tuning.maxRememberedStops)
             .map { Tombstone(childID: $0.key, epoch: $0.value.epoch) }
     }
 
@@ -107,7 +107,7 @@ extension HubMachine {
     }
 
     private mutating func forgetOldestStops() {
-        let excess = tombstones.count - settings.maxRememberedStops
+        let excess = tombstones.count - settings.tuning.maxRememberedStops
         guard excess > 0 else { return }
         let oldest = tombstones.sorted { ($0.value.expiresAt, $0.key) < ($1.value.expiresAt, $1.key) }.prefix(excess)
         for (id, _) in oldest { tombstones[id] = nil }

@@ -31,6 +31,8 @@ package struct HubMachine: Sendable {
     var effects: [HubEffect] = []
     /// Messages for every peer, in order, sent when the input is handled.
     var broadcasts: [HubPeerMessage] = []
+    /// Children that started during the input being handled (checked for misplacement at once).
+    var startedInBatch: [ChildID] = []
 
     // MARK: Members
 
@@ -117,7 +119,10 @@ package struct HubMachine: Sendable {
         case .received(let envelope, let from): received(envelope, from: from)
         case .command(let op, let command): accept(command, op)
         case .timerFired(let timer): timerFired(timer)
-        case .supervisor(let reports): reports.forEach { supervisor($0) }
+        case .supervisor(let reports):
+            reports.forEach { supervisor($0) }
+            noteIfMisplaced(startedInBatch)
+            startedInBatch = []
         }
         flushBroadcasts()
         defer { effects = [] }
@@ -241,10 +246,10 @@ package struct HubMachine: Sendable {
     /// `message` cut into parts of bounded size.
     func chunked(_ message: HubPeerMessage) -> [HubPeerMessage] {
         switch message {
-        case .registered(let entries) where entries.count > settings.entryChunk:
-            entries.chunked(settings.entryChunk).map { .registered(Array($0)) }
-        case .unregistered(let ids, let tombstones) where ids.count > settings.entryChunk * 4:
-            ids.chunked(settings.entryChunk * 4).enumerated().map { index, part in
+        case .registered(let entries) where entries.count > settings.tuning.entriesPerMessage:
+            entries.chunked(settings.tuning.entriesPerMessage).map { .registered(Array($0)) }
+        case .unregistered(let ids, let tombstones) where ids.count > settings.tuning.entriesPerMessage * 4:
+            ids.chunked(settings.tuning.entriesPerMessage * 4).enumerated().map { index, part in
                 .unregistered(Array(part), tombstones: index == 0 ? tombstones : [])
             }
         default:

@@ -15,23 +15,14 @@ package struct MachineSettings: Sendable, Hashable {
     /// the stops and slots it brings): a node that just joined must not start a child whose stop
     /// it has not heard of yet, or miss a child it would refuse as a duplicate.
     package var joinSync: Duration = .milliseconds(500)
-    /// How long a local copy of a child that runs where the strategies place it survives before
-    /// it is stopped (a move may be finishing).
-    package var duplicateGrace: Duration = .seconds(1)
-    /// How long a stop is remembered (and told to returning peers). Longer than any partition
-    /// the cluster should heal from without resurrecting stopped children.
-    package var stopMemory: Duration = .seconds(600)
-    /// At most this many stops are remembered; the oldest go first.
-    package var maxRememberedStops: Int = 100_000
+    /// The hub's tuning (duplicate grace, stop memory and bounds, message sizes): read from it,
+    /// not copied, so the machine and `HubCore` obey the same limits.
+    package var tuning = HubTuning()
     /// How long one migration step (a start on the target, a state capture) may take.
     package var migrationTimeout: Duration = .seconds(15)
     /// How long an instance started for a hot handover holds its calls waiting for its state
     /// (``MigrationStrategy/stateTTL``) before it runs without.
     package var heldCallsTTL: Duration = .seconds(30)
-    /// How many children one start message carries at most.
-    package var startChunk: Int = 4_000
-    /// How many registry entries one message carries at most.
-    package var entryChunk: Int = 4_000
     /// How many times a start whose target went down is placed again before it fails.
     package var maxStartAttempts: Int = 5
 
@@ -44,11 +35,7 @@ package struct MachineSettings: Sendable, Hashable {
         syncInterval = configuration.synchronization.syncInterval
         migrationTimeout = configuration.migrationTimeout
         heldCallsTTL = configuration.migration.stateTTL
-        duplicateGrace = configuration.tuning.duplicateGrace
-        stopMemory = configuration.tuning.recentStopMemory
-        maxRememberedStops = configuration.tuning.maxRememberedStops
-        startChunk = configuration.tuning.startChildrenPerMessage
-        entryChunk = configuration.tuning.entriesPerMessage
+        tuning = configuration.tuning
     }
 }
 
