@@ -202,8 +202,8 @@ final class ChaosRun: Sendable {
 
     private var nodes: [NodeID] { slots.compactMap { $0.node.withLock { $0 } } }
 
-    private func endpoint(_ node: NodeID) throws -> HubEndpoint {
-        try HubEndpoint.resolve(Self.hubID, on: node, using: observer.system)
+    private func endpoint(_ node: NodeID) throws -> HubControlEndpoint {
+        try HubControlEndpoint.resolve(Self.hubID, on: node, using: observer.system)
     }
 
     /// A node to send an operation to: any, cut or not (the observer reaches all).

@@ -62,8 +62,8 @@ struct NetworkPartitionTests {
             }
         }
 
-        func endpoint(_ node: NodeID) throws -> HubEndpoint {
-            try HubEndpoint.resolve(hubID, on: node, using: observer.system)
+        func endpoint(_ node: NodeID) throws -> HubControlEndpoint {
+            try HubControlEndpoint.resolve(hubID, on: node, using: observer.system)
         }
 
         func status(_ node: NodeID) async throws -> HubNodeStatus {
@@ -85,14 +85,13 @@ struct NetworkPartitionTests {
 
         /// Starts `count` counters through node 1 (which places and forwards them).
         func startCounters(_ count: Int) async throws -> [ChildID] {
-            let children = try (0..<count).map { index in
-                let spec = try ChildSpec(id: "k\(index)", Counter.self, .init(start: index))
-                return ChildStartData(childID: spec.id, spec: spec, nodes: [])
-            }
-            let request = StartRequest(originator: nodes[0], signature: 0, children: children)
-            let reply = try await ClusterSystem.withCallTimeout(.seconds(20)) { try await self.endpoint(self.nodes[0]).startChildren(request) }
-            #expect(reply.outcomes.allSatisfy { $0.error == nil && $0.actorID != nil })
-            return children.map(\.childID)
+            let specs = try (0..<count).map { index in try ChildSpec(id: "k\(index)", Counter.self, .init(start: index)) }
+            let request = ControlStartRequest(
+                specs: specs, checkExisting: true, rollback: false, metadata: [:], timeout: .seconds(20), awaitResult: true)
+            let reply = try await ClusterSystem.withCallTimeout(.seconds(25)) { try await self.endpoint(self.nodes[0]).controlStart(request) }
+            let result = try #require(reply.result)
+            #expect(result.errors.isEmpty && result.started.count == count)
+            return specs.map(\.id)
         }
 
         /// Whether `nodes` agree on a registry of exactly `ids`, each child on exactly its ring
@@ -269,9 +268,10 @@ struct NetworkPartitionTests {
         }
         for node in [a, b] { #expect(try await cluster.status(node).isPartitioned == false) }
         let spec = try ChildSpec(id: "during-split", Counter.self, .init())
-        let request = StartRequest(originator: c, signature: 0, children: [ChildStartData(childID: spec.id, spec: spec, nodes: [c])])
-        let refused = try await cluster.endpoint(c).startChildren(request).outcomes
-        #expect(refused.map(\.error?.code) == [.partitioned])
+        let request = ControlStartRequest(
+            specs: [spec], checkExisting: true, rollback: false, metadata: [:], timeout: .seconds(5), awaitResult: true)
+        let refused = try await cluster.endpoint(c).controlStart(request)
+        #expect(refused.error?.code == .partitioned)
 
         try cluster.lab.heal(2)
         try await cluster.waitForConvergence([a, b, c], ids: ids, "quorum back and one registry")

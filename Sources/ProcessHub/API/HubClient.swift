@@ -22,9 +22,9 @@ public final class HubClient: Sendable {
     public let member: NodeID
     /// The hub.
     public let hubID: HubID
-    private let endpoint: HubEndpoint
+    private let endpoint: HubControlEndpoint
 
-    private init(node: ClusterNode, member: NodeID, hubID: HubID, endpoint: HubEndpoint) {
+    private init(node: ClusterNode, member: NodeID, hubID: HubID, endpoint: HubControlEndpoint) {
         self.node = node
         self.member = member
         self.hubID = hubID
@@ -48,7 +48,7 @@ public final class HubClient: Sendable {
         let node = try await ClusterNode.start(settings, logger: logger)
         do {
             let member = try await waitForMember(at: address, on: node, timeout: timeout)
-            let endpoint = try HubEndpoint.resolve(hubID, on: member, using: node.system)
+            let endpoint = try HubControlEndpoint.resolve(hubID, on: member, using: node.system)
             do {
                 _ = try await endpoint.controlNodeReports()
             } catch let error as ClusterError where error.code == .unknownActor {

@@ -52,6 +52,9 @@ public struct HubConfiguration: Sendable {
     public var tuning = HubTuning()
 
     var kinds: [HubKind: KindRegistration]
+    /// Runs the hub on the older `HubCore` even where the state machine could run it: for the
+    /// few tests of `HubCore`'s own wire protocol, until it is deleted.
+    var forcesLegacyCoordinator = false
 
     /// Creates a configuration with the defaults.
     public init(hubID: HubID) {

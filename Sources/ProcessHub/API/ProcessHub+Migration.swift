@@ -42,7 +42,7 @@ extension ProcessHub {
 
     /// Moves a child that deferred its migration now, without asking it again.
     public func migrationReady(_ id: ChildID) async {
-        await core.retryDeferred(only: [id])
+        await core.migrationReady([id])
     }
 
     /// The children of this node that deferred their migration.

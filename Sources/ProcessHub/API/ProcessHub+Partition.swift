@@ -6,10 +6,6 @@ extension ProcessHub {
     /// Throws ``HubError/Code/invalidConfiguration`` when the hub does not use ``MajorityQuorum``
     /// or `size` is below 1 (nothing changes then).
     public func resetQuorumClusterSize(_ size: Int) throws(HubError) {
-        guard let majority = core.configuration.partitionTolerance as? MajorityQuorum else {
-            throw HubError(.invalidConfiguration, "hub \(hubID) does not use MajorityQuorum")
-        }
-        if size < 1 { throw HubError(.invalidConfiguration, "the cluster size must be at least 1 (got \(size))") }
-        majority.resetLargestClusterSize(to: size)
+        try core.resetQuorumClusterSize(size)
     }
 }

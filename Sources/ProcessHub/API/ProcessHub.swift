@@ -11,12 +11,14 @@ import Synchronization
 /// reads locally, restart the children of a node that dies on the survivors, and move children to
 /// a node that joins.
 public final class ProcessHub: Sendable {
-    let core: HubCore
+    /// The coordinator: the state machine's driver, or the older `HubCore` for the
+    /// configurations the machine does not run yet.
+    let core: any HubCoordinator
     /// `core.registry`, held here too: a lookup through `core` retains and releases the registry
     /// around the call (two atomic operations of a lookup that takes a few dozen nanoseconds).
     private let registry: ChildRegistry
 
-    private init(core: HubCore) {
+    private init(core: any HubCoordinator) {
         self.core = core
         self.registry = core.registry
     }
@@ -33,11 +35,12 @@ public final class ProcessHub: Sendable {
         var logger = logger
         logger[metadataKey: "hub"] = "\(configuration.hubID)"
         logger[metadataKey: "node"] = "\(node.id.name)@\(node.id.host):\(node.id.port)"
-        let core = HubCore(configuration: configuration, node: node, logger: logger)
-        try await core.start()
-        core.followPromotion()
-        for peer in node.members { await core.announce(to: peer) }
-        await core.confirmStartupQuorum()
+        let core: any HubCoordinator =
+            if HubDriver.runs(configuration, on: node) {
+                try await HubDriver.launch(configuration, on: node, logger: logger)
+            } else {
+                try await HubCore.launch(configuration, on: node, logger: logger)
+            }
         let hub = ProcessHub(core: core)
         if !configuration.childSpecs.isEmpty {
             let specs = configuration.childSpecs.filter { !core.registry.contains($0.id) }
@@ -84,9 +87,7 @@ public final class ProcessHub: Sendable {
     /// Stops children wherever they run, and returns at once; unknown ids are reported as
     /// ``ChildError/Code/notFound`` in the awaited result.
     public func stopChildren(_ ids: [ChildID], options: StopOptions = .init()) throws(HubError) -> StopOperation {
-        if core.isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
-        try core.refuseIfPartitioned()
-        return StopOperation(task: core.stopChildren(ids, options: options))
+        StopOperation(task: try core.stopChildren(ids, options: options))
     }
 
     /// Stops one child.
@@ -155,13 +156,13 @@ public final class ProcessHub: Sendable {
     /// for tools and tests that check every node agrees.
     public func registryView(on node: NodeID) async throws -> [ChildID: [ActorID]] {
         if node == core.localNode { return core.registry.dump().mapValues { $0.locations.map(\.actorID) } }
-        return try await core.endpoint(of: node).registryView()
+        return try await core.control(on: node).registryView()
     }
 
     /// A node's view of this hub (this node's without a network call).
     public func status(of node: NodeID? = nil) async throws -> HubNodeStatus {
         guard let node, node != core.localNode else { return await core.status() }
-        return try await core.endpoint(of: node).status()
+        return try await core.control(on: node).status()
     }
 
     /// Whether the hub runs (not stopped).

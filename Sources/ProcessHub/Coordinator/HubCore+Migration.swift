@@ -199,7 +199,7 @@ extension HubCore {
         if host == localNode { return try await moveLocalChild(info, to: target) }
         let reply: MigrateReply
         do {
-            let endpoint = try endpoint(of: host)
+            let endpoint = try control(on: host)
             let request = MigrateRequest(childID: id, target: target)
             reply = try await ClusterSystem.withCallTimeout(configuration.migrationTimeout) {
                 try await endpoint.migrateChild(request)
@@ -208,6 +208,26 @@ extension HubCore {
             throw HubError(.migrateRouteFailed, "\(host) did not move \(id): \(error)")
         }
         if let code = reply.code { throw HubError(code, reply.message) }
+    }
+
+    /// Moves a child hosted here, for a move issued on another node.
+    func migrateLocalChild(_ id: ChildID, to target: NodeID) async throws(HubError) {
+        guard let info = registry.child(id) else { throw HubError(.notFound, "no child \(id) is registered") }
+        try await moveLocalChild(info, to: target)
+    }
+
+    /// Moves deferred children now (``ProcessHub/migrationReady(_:)``).
+    func migrationReady(_ ids: Set<ChildID>) async {
+        _ = await retryDeferred(only: ids)
+    }
+
+    /// Overwrites the largest cluster size ``MajorityQuorum`` has seen (the strategy holds it).
+    func resetQuorumClusterSize(_ size: Int) throws(HubError) {
+        guard let majority = configuration.partitionTolerance as? MajorityQuorum else {
+            throw HubError(.invalidConfiguration, "hub \(hubID) does not use MajorityQuorum")
+        }
+        if size < 1 { throw HubError(.invalidConfiguration, "the cluster size must be at least 1 (got \(size))") }
+        majority.resetLargestClusterSize(to: size)
     }
 
     /// Moves a child hosted here through the migration strategy and checks it arrived.
@@ -266,12 +286,6 @@ extension HubCore {
         await hooks.dispatch(.drainCompleted, DrainCompletedEvent(migrated: result.migrated, forced: result.forced))
         return result
     }
-}
-
-/// A node's answer to a ``MigrateRequest``: `nil` code on success.
-struct MigrateReply: Codable, Sendable {
-    var code: HubError.Code?
-    var message: String
 }
 
 /// The hub operations a migration strategy orders.

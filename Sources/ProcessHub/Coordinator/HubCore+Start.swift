@@ -66,7 +66,7 @@ extension HubCore {
         let answered = await placeAgain(children, lostIn: outcomes, timeout: options.timeout)
         var result = Self.startResult(children: children, outcomes: answered)
         if options.onFailure == .rollback && !result.errors.isEmpty && !result.started.isEmpty {
-            let stop = stopChildren(result.ids, options: StopOptions(timeout: options.timeout))
+            let stop = stopChildren(result.ids, timeout: options.timeout)
             _ = await stop.value
             result.rolledBack = true
         }

@@ -5,7 +5,14 @@ import ClusterNode
 extension HubCore {
     // MARK: Originating node
 
-    func stopChildren(_ ids: [ChildID], options: StopOptions) -> Task<StopResult, Never> {
+    func stopChildren(_ ids: [ChildID], options: StopOptions) throws(HubError) -> Task<StopResult, Never> {
+        if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
+        try refuseIfPartitioned()
+        return stopChildren(ids, timeout: options.timeout)
+    }
+
+    /// The stop itself, also for the hub's own stops (a rollback, stops made while away).
+    func stopChildren(_ ids: [ChildID], timeout: Duration) -> Task<StopResult, Never> {
         var perNode: [NodeID: [ChildID]] = [:]
         var notFound: [(id: ChildID, error: ChildError)] = []
         for id in ids {
@@ -16,7 +23,7 @@ extension HubCore {
         return Task {
             let outcomes = await withTaskGroup(of: [ChildStopOutcome].self) { group in
                 for (node, ids) in perNode {
-                    group.addTask { await self.sendStop(StopRequest(originator: self.localNode, childIDs: ids), to: node, timeout: options.timeout) }
+                    group.addTask { await self.sendStop(StopRequest(originator: self.localNode, childIDs: ids), to: node, timeout: timeout) }
                 }
                 return await group.reduce(into: []) { $0 += $1 }
             }

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Reads (registry lookups, the hub node list) never wait: they take a lock for nanoseconds.
 /// Topology changes are batched (debounced) and handled one batch at a time by ``Topology``.
-final class HubCore: Sendable {
+final class HubCore: HubCoordinator {
     let configuration: HubConfiguration
     let node: ClusterNode
     let registry: ChildRegistry
@@ -26,6 +26,7 @@ final class HubCore: Sendable {
     /// Children whose every instance was lost with departed nodes, until some node registers them.
     let orphans = OrphanLedger()
     private let endpoint = Mutex<HubEndpoint?>(nil)
+    private let controlEndpoint = Mutex<HubControlEndpoint?>(nil)
     private let outboxes = Mutex<[NodeID: PeerOutbox]>([:])
     let state: Mutex<State>
     /// Gossip bookkeeping; `nil` under PubSub.
@@ -65,9 +66,6 @@ final class HubCore: Sendable {
         case drained(NodeID)
     }
 
-    var hubID: HubID { configuration.hubID }
-    var system: ClusterSystem { node.system }
-    var localNode: NodeID { node.id }
 
     init(configuration: HubConfiguration, node: ClusterNode, logger: Logger) {
         let strategyHost = StrategyHost(localNode: node.id, logger: logger)
@@ -90,12 +88,21 @@ final class HubCore: Sendable {
 
     // MARK: Lifecycle
 
+    /// Starts a hub on `node` with this coordinator: reachable, announced to the connected nodes,
+    /// and partitioned at once when its strategy needs more nodes than it sees.
+    static func launch(_ configuration: HubConfiguration, on node: ClusterNode, logger: Logger) async throws(HubError) -> HubCore {
+        let core = HubCore(configuration: configuration, node: node, logger: logger)
+        try await core.start()
+        core.followPromotion()
+        for peer in node.members { await core.announce(to: peer) }
+        await core.confirmStartupQuorum()
+        return core
+    }
+
     /// Makes the hub reachable, wires the supervisor, and starts the background work.
     func start() async throws(HubError) {
-        let name = HubEndpoint.wellKnownName(of: hubID)
-        if system.hasLocalActor(wellKnownName: name) {
-            throw HubError(.hubAlreadyRunning, "hub \(hubID) already runs on \(localNode)")
-        }
+        let control = try HubControlEndpoint.start(for: self)
+        controlEndpoint.withLock { $0 = control }
         endpoint.withLock { $0 = HubEndpoint.start(for: self, on: system) }
         strategyHost.bind(self)
         await supervisor.setEvents(.init(
@@ -137,6 +144,9 @@ final class HubCore: Sendable {
         // The system holds well-known actors strongly: let go of the endpoint so the hub id is
         // free again on this node.
         if let retired = endpoint.withLock({ state -> HubEndpoint? in defer { state = nil }; return state }) {
+            _ = try? await system.stopActor(retired.id)
+        }
+        if let retired = controlEndpoint.withLock({ state -> HubControlEndpoint? in defer { state = nil }; return state }) {
             _ = try? await system.stopActor(retired.id)
         }
     }

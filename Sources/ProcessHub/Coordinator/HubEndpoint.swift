@@ -76,17 +76,6 @@ distributed actor HubEndpoint {
         await onHubWorkExecutor { await core.applyStopsMadeWhileAway(ids, epochs: nil) }
     }
 
-    /// This node's view of the registry: child id → actor ids (for status tools and tests that
-    /// compare registries across nodes).
-    distributed func registryView() throws -> [ChildID: [ActorID]] {
-        try running().registry.dump().mapValues { $0.locations.map(\.actorID) }
-    }
-
-    distributed func status() async throws -> HubNodeStatus {
-        let core = try running()
-        return await onHubWorkExecutor { await core.status() }
-    }
-
     /// A message from a strategy to the same strategy on this node (``StrategyHost``).
     distributed func strategyMessage(_ envelope: StrategyEnvelope) async throws {
         try await running().strategyHost.deliver(envelope)
@@ -105,19 +94,5 @@ distributed actor HubEndpoint {
     distributed func completeHandover(_ delivery: HandoverDelivery) async throws {
         let core = try running()
         await onHubWorkExecutor { await core.completeHandover(delivery) }
-    }
-
-    /// Moves a child hosted here (``ProcessHub/migrateChild(_:to:)`` issued on another node).
-    distributed func migrateChild(_ request: MigrateRequest) async throws -> MigrateReply {
-        let core = try running()
-        guard let info = core.registry.child(request.childID) else {
-            return MigrateReply(code: .notFound, message: "no child \(request.childID) is registered")
-        }
-        do {
-            try await core.moveLocalChild(info, to: request.target)
-            return MigrateReply(code: nil, message: "")
-        } catch {
-            return MigrateReply(code: error.code, message: error.message)
-        }
     }
 }

@@ -33,12 +33,6 @@ struct HandoverDelivery: Codable, Sendable {
     var states: [ChildID: HandoverPayload]
 }
 
-/// Asks the node hosting a child to move it (``ProcessHub/migrateChild(_:to:)``).
-struct MigrateRequest: Codable, Sendable {
-    var childID: ChildID
-    var target: NodeID
-}
-
 /// A node's answer to a start request (outcomes of forwarded children included).
 struct StartReply: Codable, Sendable {
     var outcomes: [ChildStartOutcome]

@@ -228,7 +228,7 @@ extension HubCore {
             guard let info = registry.child(id) else { return false }
             return info.locations.contains { $0.node != localNode }
         }
-        if !elsewhere.isEmpty { _ = stopChildren(Array(elsewhere), options: StopOptions()) }
+        if !elsewhere.isEmpty { _ = stopChildren(Array(elsewhere), timeout: StopOptions().timeout) }
         Task(executorPreference: OffLoopExecutor.shared) { await self.applyTombstones(stops) }
     }
 }

@@ -2,69 +2,121 @@ import ClusterNode
 import Logging
 import Synchronization
 
-/// Runs one ``HubMachine`` on a real node: the thin shell of the hub's state machine.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Runs one ``HubMachine`` on a real node: the thin shell of the hub's state machine, and the
+/// hub's coordinator for every configuration it ``runs(_:on:)``.
 ///
 /// One task owns the machine and takes its inputs, in order, from one inbox: membership events,
 /// messages from peers (through ``MachineEndpoint``), API commands, timers and supervisor
 /// reports. It carries out the effects: sends go to one ordered outbox per peer, starts, stops
 /// and handovers to the ``ChildSupervisor`` and the system's call gates, timers sleep on the
-/// clock, answers resume their callers, and registry changes are mirrored to a ``ChildRegistry``,
-/// the same lock-cheap read side `ProcessHub` serves lookups from. Every task it starts is owned
-/// and ended by ``stop()``.
+/// clock, answers resume their callers, hook events go to the ``HookRegistry``, and registry
+/// changes are mirrored to a ``ChildRegistry``, the lock-cheap read side lookups are served
+/// from. Every task it starts is owned and ended by ``stop(movingChildren:)``.
 ///
-/// This is the first cut of the driver that is to replace `HubCore`: it runs starts, stops,
-/// joins, departures, recovery, quorum and moves with handover over real TCP. Hooks and metrics
-/// are not wired yet.
-final class HubDriver: Sendable {
-    let hubID: HubID
+/// The API side (`HubDriver+API`) only checks what it can check on the read side and sends
+/// commands; hooks and metrics are in `HubDriver+Hooks`.
+final class HubDriver: HubCoordinator {
+    let configuration: HubConfiguration
     let node: ClusterNode
-    private let supervisor: ChildSupervisor
-    private let logger: Logger
+    let supervisor: ChildSupervisor
+    let hooks: HookRegistry
+    let metrics: HubMetrics
+    let logger: Logger
+    /// The read side: lookups never wait for the owner loop.
+    let registry: ChildRegistry
     private let inbox: AsyncStream<HubInput>.Continuation
     private let inputs: AsyncStream<HubInput>
     private let origin = ContinuousClock.now
+    /// The machine until the owner loop takes it; from then on only the loop holds it.
+    private let unstarted: Mutex<HubMachine?>
     private let state = Mutex(State())
-    private let machine: Mutex<HubMachine?>
-    /// The read side: lookups never wait for the owner loop.
-    let registry: ChildRegistry
+    /// What the API reads of the machine, published after every input.
+    let summary = Mutex(MachineSummary())
 
     private struct State {
         var waiters: [OperationID: CheckedContinuation<OperationOutcome, Never>] = [:]
         var nextOperation: UInt64 = 1
-        var outboxes: [NodeID: AsyncStream<[UInt8]>.Continuation] = [:]
+        var outboxes: [NodeID: AsyncStream<Outgoing>.Continuation] = [:]
         var timers: [HubTimer: Task<Void, Never>] = [:]
         var tasks: [UInt64: Task<Void, Never>] = [:]
         var nextTask: UInt64 = 1
         var isStopped = false
-        var endpoint: MachineEndpoint?
+        var endpoints: (machine: MachineEndpoint, control: HubControlEndpoint)?
+        /// Handed-over states applied here (``HubNodeStatus/handoversApplied``).
+        var handoversApplied = 0
+    }
+
+    var handoversApplied: Int { state.withLock { $0.handoversApplied } }
+
+    func countHandovers(_ count: Int) { state.withLock { $0.handoversApplied += count } }
+
+    /// One encoded message for a peer, with when it was queued when pushes are timed.
+    private struct Outgoing: Sendable {
+        var bytes: [UInt8]
+        var queuedAt: ContinuousClock.Instant?
     }
 
     /// A driver for `configuration`'s hub on `node`; ``start()`` makes it run.
     init(configuration: HubConfiguration, node: ClusterNode, logger: Logger, seed: UInt64 = .random(in: 0 ... .max)) {
-        self.hubID = configuration.hubID
+        self.configuration = configuration
         self.node = node
         self.logger = logger
-        self.supervisor = ChildSupervisor(
-            system: node.system, configuration: configuration, logger: logger,
-            metrics: HubMetrics(hub: configuration.hubID, node: node.id))
-        self.machine = Mutex(HubMachine(local: node.id, configuration: configuration, seed: seed))
+        self.hooks = configuration.hooks.copy()
+        self.metrics = HubMetrics(hub: configuration.hubID, node: node.id)
+        self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
+        self.unstarted = Mutex(HubMachine(local: node.id, configuration: configuration, seed: seed))
         self.registry = ChildRegistry(localNode: node.id, writeChunk: configuration.tuning.registryWriteChunk)
         (inputs, inbox) = AsyncStream.makeStream(of: HubInput.self)
     }
 
     // MARK: Lifecycle
 
+    /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
+    ///
+    /// The machine does not yet run strategies that keep their own state across nodes (``Guided``
+    /// and ``CentralizedLoadBalancer`` learn placements and loads through the strategy host),
+    /// ``Gossip``, migration consent, replica role signals, or hubs on local-only nodes.
+    /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
+    static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
+        if configuration.forcesLegacyCoordinator { return false }
+        if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
+        guard configuration.distribution is ConsistentHashing else { return false }
+        guard configuration.synchronization is PubSub else { return false }
+        guard configuration.migration.consent == nil else { return false }
+        let redundancy = configuration.redundancy
+        if redundancy.signals(.active) || redundancy.signals(.passive) { return false }
+        return !node.system.isLocalOnly
+    }
+
+    /// Starts a hub on `node` with this driver.
+    static func launch(_ configuration: HubConfiguration, on node: ClusterNode, logger: Logger) async throws(HubError) -> HubDriver {
+        let driver = HubDriver(configuration: configuration, node: node, logger: logger)
+        try await driver.start()
+        return driver
+    }
+
     /// Makes the hub reachable and starts the owner task and the membership follower.
-    func start() async {
+    func start() async throws(HubError) {
+        let control = try HubControlEndpoint.start(for: self)
         let endpoint = node.system.withWellKnownName(MachineEndpoint.wellKnownName(of: hubID)) {
             MachineEndpoint(
                 actorSystem: node.system,
                 inbox: { [inbox] envelope, from in inbox.yield(.received(envelope, from: from)) },
                 refused: { [logger] error, from in logger.warning("refused a hub message from \(from): \(error)") })
         }
-        state.withLock { $0.endpoint = endpoint }
+        state.withLock { $0.endpoints = (endpoint, control) }
         await supervisor.setEvents(.init(
-            restarted: { [inbox] id, actorID in inbox.yield(.supervisor([.restarted(id, actorID)])) },
+            restarted: { [inbox, metrics, hooks, local = node.id] id, actorID in
+                metrics.restarted.increment()
+                inbox.yield(.supervisor([.restarted(id, actorID)]))
+                await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: local, actorID: actorID))
+            },
             gone: { [inbox] id, _ in inbox.yield(.supervisor([.ended(id)])) }))
         let events = node.events
         own { [inbox] in
@@ -75,29 +127,45 @@ final class HubDriver: Sendable {
                 }
             }
         }
-        own { [self] in await run() }
+        guard let machine = unstarted.withLock({ $0.take() }) else { return }
+        own { [self] in await run(machine) }
         inbox.yield(.hubStarted)
         for peer in node.members { inbox.yield(.memberUp(peer)) }
     }
 
-    /// Leaves the hub: peers are told, local children stop, and every task of the driver ends.
-    func stop() async {
+    var isStopped: Bool { state.withLock { $0.isStopped } }
+
+    /// Leaves the hub: the children move first when asked (a drain), peers are told, local
+    /// children stop, and every task of the driver ends.
+    func stop(movingChildren: Bool) async {
+        guard !isStopped else { return }
+        if movingChildren && !peers.isEmpty && !isPartitioned {
+            _ = await perform(.drain, timeout: configuration.migrationTimeout * 2)
+        }
         _ = await perform(.leave)
-        let (tasks, endpoint) = state.withLock { state -> ([Task<Void, Never>], MachineEndpoint?) in
+        await dispatch(.coordinatorShutdown, CoordinatorShutdownEvent(reason: "stop"))
+        let (tasks, endpoints) = state.withLock { state -> ([Task<Void, Never>], (MachineEndpoint, HubControlEndpoint)?) in
             state.isStopped = true
             let tasks = Array(state.tasks.values) + Array(state.timers.values)
             state.outboxes.values.forEach { $0.finish() }
-            defer { state.endpoint = nil }
-            return (tasks, state.endpoint)
+            let waiters = state.waiters.values
+            state.waiters = [:]
+            for waiter in waiters { waiter.resume(returning: .failed(HubError(.hubStopped, "the hub stopped"))) }
+            defer { state.endpoints = nil }
+            return (tasks, state.endpoints)
         }
         inbox.finish()
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
         await supervisor.stopAll()
-        if let endpoint { _ = try? await node.system.stopActor(endpoint.id) }
+        // The system holds well-known actors strongly: let go of them so the hub id is free again.
+        if let (machine, control) = endpoints {
+            _ = try? await node.system.stopActor(machine.id)
+            _ = try? await node.system.stopActor(control.id)
+        }
     }
 
-    /// Runs `body` as a task the driver owns until it ends (or ``stop()`` ends it).
+    /// Runs `body` as a task the driver owns until it ends (or ``stop(movingChildren:)`` ends it).
     private func own(_ body: @escaping @Sendable () async -> Void) {
         state.withLock { state in
             guard !state.isStopped else { return }
@@ -110,7 +178,7 @@ final class HubDriver: Sendable {
         }
     }
 
-    // MARK: API
+    // MARK: Commands
 
     /// Sends a command through the machine and waits for its answer.
     func perform(_ command: HubCommand) async -> OperationOutcome {
@@ -127,48 +195,78 @@ final class HubDriver: Sendable {
         }
     }
 
-    /// The registry as this node sees it (lock-cheap, never waits for the machine).
-    var registryView: [ChildID: [ActorID]] { registry.dump().mapValues { $0.locations.map(\.actorID) } }
-
-    /// The actor ids of `id`'s instances.
-    func actorIDs(of id: ChildID) -> [ActorID] { registry.actorIDs(of: id) }
-
-    /// The hub's peers, as the machine knows them.
-    var peers: [NodeID] { machine.withLock { $0?.hubPeers ?? [] } }
-
-    /// Whether the machine reports quorum lost.
-    var isPartitioned: Bool { machine.withLock { $0?.partitioned ?? false } }
-
-    // MARK: The owner loop
-
-    private func run() async {
-        for await input in inputs {
-            let effects = machine.withLock { machine -> [HubEffect] in
-                machine?.handle(input, now: ContinuousClock.now - origin) ?? []
+    /// ``perform(_:)``, giving up waiting after `timeout` (the command goes on in the machine).
+    func perform(_ command: HubCommand, timeout: Duration) async -> OperationOutcome? {
+        await withTaskGroup(of: OperationOutcome?.self) { group in
+            group.addTask { await self.perform(command) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
             }
-            for effect in effects { await carryOut(effect) }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
     }
 
-    private func carryOut(_ effect: HubEffect) async {
+    /// Sends a command whose answer nobody waits for.
+    func tell(_ command: HubCommand) {
+        let op: OperationID? = state.withLock { state in
+            guard !state.isStopped else { return nil }
+            defer { state.nextOperation += 1 }
+            return OperationID(state.nextOperation)
+        }
+        if let op { inbox.yield(.command(op, command)) }
+    }
+
+    // MARK: The owner loop
+
+    private func run(_ initial: HubMachine) async {
+        var machine = initial
+        for await input in inputs {
+            let effects = machine.handle(input, now: ContinuousClock.now - origin)
+            let entries = registryEntries(for: effects, in: machine)
+            summary.withLock { $0.update(from: machine) }
+            for effect in effects { await carryOut(effect, entries: entries) }
+        }
+    }
+
+    /// The slots the registry changes of `effects` name, read from the machine once it handled
+    /// the whole input (a change undone within the same input has no slot left).
+    private func registryEntries(for effects: [HubEffect], in machine: HubMachine) -> [RegistryKey: RegistryEntry] {
+        var entries: [RegistryKey: RegistryEntry] = [:]
+        for case .registryChanged(let changes) in effects {
+            for case .registered(let id, let location) in changes {
+                entries[RegistryKey(id: id, node: location.node)] = machine.entry(of: id, on: location.node)
+            }
+        }
+        return entries
+    }
+
+    private func carryOut(_ effect: HubEffect, entries: [RegistryKey: RegistryEntry]) async {
         switch effect {
         case .send(let envelope, let peer): send(envelope, to: peer)
         case .startChildren(let launches): await startChildren(launches)
-        case .stopChildren(let ids, _): stopChildren(ids)
+        case .stopChildren(let ids, let cause): stopChildren(ids, cause: cause)
         case .captureStates(let ids): captureStates(ids)
         case .sealCalls(let ids): for id in ids { if let actorID = await supervisor.actorID(of: id) { await node.system.sealCalls(to: actorID) } }
         case .deliverStates(let states, let release): await deliver(states, release: release)
-        case .hook: break
+        case .hook(let event): await fire(event)
         case .setTimer(let timer, let after): setTimer(timer, after: after)
         case .cancelTimer(let timer): state.withLock { $0.timers.removeValue(forKey: timer)?.cancel() }
         case .complete(let op, let outcome): state.withLock { $0.waiters.removeValue(forKey: op) }?.resume(returning: outcome)
-        case .registryChanged(let changes): mirror(changes)
+        case .registryChanged(let changes): await mirror(changes, entries: entries)
         case .log(let level, let line): log(level, line)
         }
     }
 
+    // MARK: Local children
+
     private func startChildren(_ launches: [ChildLaunch]) async {
-        let data = launches.map { ChildStartData(childID: $0.id, spec: $0.spec, nodes: [node.id], metadata: $0.metadata) }
+        var data = launches.map { ChildStartData(childID: $0.id, spec: $0.spec, nodes: [node.id], metadata: $0.metadata) }
+        if hooks.hasHandlers(alter: .childDataAlter) {
+            for index in data.indices { data[index] = await hooks.alter(.childDataAlter, data[index]) }
+        }
         let results = await supervisor.start(data)
         var reports: [SupervisorReport] = []
         for (launch, result) in zip(launches, results) {
@@ -183,6 +281,16 @@ final class HubDriver: Sendable {
             }
         }
         inbox.yield(.supervisor(reports))
+        await childrenStarted(data, results)
+    }
+
+    /// Stops run beside the loop: a child may take its whole shutdown timeout.
+    private func stopChildren(_ ids: [ChildID], cause: StopCause) {
+        if cause == .requested { metrics.stopped.increment(by: ids.count) }
+        own { [supervisor, inbox] in
+            for id in ids { await supervisor.stop(id) }
+            inbox.yield(.supervisor(ids.map { .stopped($0) }))
+        }
     }
 
     // MARK: Handover
@@ -219,6 +327,7 @@ final class HubDriver: Sendable {
         guard let hooks = await supervisor.hooks(of: id)?.hooks else { return }
         do {
             try await hooks.applyState(state)
+            countHandovers(1)
         } catch {
             logger.warning("handed-over state of \(id) does not decode: \(error)")
         }
@@ -226,31 +335,21 @@ final class HubDriver: Sendable {
 
     // MARK: The read side
 
-    /// Mirrors the machine's registry changes to ``registry``, reading each new slot from the
-    /// machine (a change within one input that was undone by the next one has no slot left).
-    private func mirror(_ changes: [RegistryChange]) {
-        let slots = machine.withLock { machine in
-            changes.map { change -> (RegistryChange, RegistryEntry?) in
-                guard case .registered(let id, let location) = change else { return (change, nil) }
-                return (change, machine?.entry(of: id, on: location.node))
-            }
-        }
-        for (change, entry) in slots {
+    /// Mirrors the machine's registry changes to ``registry``, then tells the hooks.
+    private func mirror(_ changes: [RegistryChange], entries: [RegistryKey: RegistryEntry]) async {
+        var applied: [RegistryChange] = []
+        applied.reserveCapacity(changes.count)
+        for change in changes {
             switch change {
-            case .registered:
-                if let entry { _ = registry.register([entry]) }
+            case .registered(let id, let location):
+                guard let entry = entries[RegistryKey(id: id, node: location.node)] else { continue }
+                _ = registry.register([entry])
             case .unregistered(let id, let node):
                 _ = registry.unregister([id], on: node)
             }
+            applied.append(change)
         }
-    }
-
-    /// Stops run beside the loop: a child may take its whole shutdown timeout.
-    private func stopChildren(_ ids: [ChildID]) {
-        own { [supervisor, inbox] in
-            for id in ids { await supervisor.stop(id) }
-            inbox.yield(.supervisor(ids.map { .stopped($0) }))
-        }
+        await registryChanged(applied)
     }
 
     private func setTimer(_ timer: HubTimer, after delay: Duration) {
@@ -269,25 +368,27 @@ final class HubDriver: Sendable {
     /// Queues `envelope` on `peer`'s outbox; one task per peer delivers them in order.
     private func send(_ envelope: HubEnvelope, to peer: NodeID) {
         guard let bytes = try? envelope.encoded() else { return log(.warning, "could not encode \(envelope)") }
-        outbox(for: peer)?.yield(bytes)
+        let queuedAt: ContinuousClock.Instant? = if case .registered = envelope.message { metrics.pushQueued() } else { nil }
+        outbox(for: peer)?.yield(Outgoing(bytes: bytes, queuedAt: queuedAt))
     }
 
     /// `peer`'s outbox, made (with its delivering task) on first use. Only the owner loop sends.
-    private func outbox(for peer: NodeID) -> AsyncStream<[UInt8]>.Continuation? {
+    private func outbox(for peer: NodeID) -> AsyncStream<Outgoing>.Continuation? {
         if let existing = state.withLock({ $0.outboxes[peer] }) { return existing }
-        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let (stream, continuation) = AsyncStream.makeStream(of: Outgoing.self)
         let installed = state.withLock { state -> Bool in
             guard !state.isStopped else { return false }
             state.outboxes[peer] = continuation
             return true
         }
         guard installed else { return nil }
-        let (hubID, system, local, logger) = (hubID, node.system, node.id, logger)
+        let (hubID, system, local, logger, metrics) = (hubID, node.system, node.id, logger, metrics)
         own {
-            for await bytes in stream {
+            for await outgoing in stream {
                 do {
                     let endpoint = try MachineEndpoint.resolve(hubID, on: peer, using: system)
-                    try await endpoint.deliver(bytes, from: local)
+                    try await endpoint.deliver(outgoing.bytes, from: local)
+                    if let queuedAt = outgoing.queuedAt { metrics.syncLag.record(ContinuousClock.now - queuedAt) }
                 } catch {
                     // A lost message is repaired by the next sync round; a peer that is down is
                     // reported by membership.
@@ -304,6 +405,29 @@ final class HubDriver: Sendable {
         case .info: logger.info("\(line)")
         case .warning: logger.warning("\(line)")
         }
+    }
+}
+
+/// A child's slot on one node: the key of the entries the driver mirrors.
+struct RegistryKey: Hashable, Sendable {
+    var id: ChildID
+    var node: NodeID
+}
+
+/// What the API reads of the machine without waiting for its loop, published after every input.
+struct MachineSummary: Sendable {
+    var peers: [NodeID] = []
+    var hubNodes: [NodeID] = []
+    var isPartitioned = false
+    var isLocked = false
+    var isDraining = false
+
+    mutating func update(from machine: HubMachine) {
+        peers = machine.activePeers
+        hubNodes = machine.hubNodes
+        isPartitioned = machine.partitioned
+        isLocked = machine.isLocked
+        isDraining = machine.draining
     }
 }
 

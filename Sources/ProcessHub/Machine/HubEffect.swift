@@ -71,10 +71,12 @@ package enum HubEvent: Sendable, Hashable {
     case quorumRegained
     /// A child moved off this node to `target` (``HookKey/migrationCompleted``).
     case migrated(ChildID, to: NodeID)
-    /// Handed-over states reached their new instances here (``HookKey/handoverDelivered``).
-    case handoverDelivered([ChildID])
-    /// A drain finished: nothing is left to move (``HookKey/drainCompleted``).
-    case drainCompleted
+    /// This node handed the states of these children over to `target`, and they moved
+    /// (``HookKey/handoverDelivered``).
+    case handoverDelivered([ChildID], to: NodeID)
+    /// A drain finished: nothing is left to move; `migrated` children moved during it
+    /// (``HookKey/drainCompleted``).
+    case drainCompleted(migrated: Int)
     /// The hub leaves this node (``HookKey/coordinatorShutdown``).
     case shutdown
 }

@@ -55,6 +55,8 @@ package enum HubCommand: Sendable {
     case drain
     /// Leave the hub: tell the peers, then stop whatever is still local.
     case leave
+    /// Count the majority of a quorum from this cluster size (``ProcessHub/resetQuorumClusterSize(_:)``).
+    case resetQuorumSize(Int)
 }
 
 /// The options of a start request.

@@ -65,7 +65,8 @@ extension HubMachine {
         guard let op = drainOperation, migrations.isEmpty, runningIDs.allSatisfy({ moving[$0] != nil }) || placementNodes.isEmpty
         else { return }
         drainOperation = nil
-        effects.append(.hook(.drainCompleted))
+        effects.append(.hook(.drainCompleted(migrated: drainMigrated)))
+        drainMigrated = 0
         effects.append(.complete(op, .done))
     }
 
@@ -171,6 +172,10 @@ extension HubMachine {
             moving[child] = nil
             effects.append(.hook(.migrated(child, to: migration.target)))
         }
+        if !migration.states.isEmpty {
+            effects.append(.hook(.handoverDelivered(migration.states.keys.sorted(), to: migration.target)))
+        }
+        if drainOperation != nil { drainMigrated += migration.ids.count }
         if let op = migration.operation { effects.append(.complete(op, .done)) }
         checkDrainDone()
     }
@@ -224,7 +229,6 @@ extension HubMachine {
         let hosted = Set(local)
         guard !local.isEmpty else { return }
         effects.append(.deliverStates(states.filter { hosted.contains($0.key) }, release: local))
-        effects.append(.hook(.handoverDelivered(local)))
     }
 
     /// `ids` hold their calls until `origin` delivers their states, its departure, or the TTL.

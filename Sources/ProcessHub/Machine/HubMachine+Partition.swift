@@ -4,6 +4,17 @@ import ClusterNode
 /// come back (SPEC §4.5). What the registry listed is kept as a manifest, so the children still
 /// wanted run again when quorum returns.
 extension HubMachine {
+    /// The majority is counted from `size` from the next leave or join on.
+    mutating func resetQuorumCommand(_ op: OperationID, _ size: Int) {
+        guard size >= 1 else {
+            return effects.append(.complete(op, .failed(HubError(.invalidConfiguration, "the cluster size must be at least 1 (got \(size))"))))
+        }
+        guard quorum.resetClusterSize(to: size) else {
+            return effects.append(.complete(op, .failed(HubError(.invalidConfiguration, "the partition strategy counts no cluster size"))))
+        }
+        effects.append(.complete(op, .done))
+    }
+
     mutating func decideQuorum(left: [NodeID], joined: [NodeID]) {
         let members = self.members
         if !joined.isEmpty {

@@ -71,6 +71,8 @@ package struct HubMachine: Sendable {
     var inbound: [InboundKey: InboundStart] = [:]
     var operations: [OperationID: PendingOperation] = [:]
     var drainOperation: OperationID?
+    /// Children moved away by the drain in progress (``HookKey/drainCompleted``).
+    var drainMigrated = 0
     /// When each reachable node came up (the sync wait of ``MachineSettings/joinSync``).
     var reachableSince: [NodeID: Duration] = [:]
     /// Commands held until this node has synced with newly reachable peers.
@@ -183,6 +185,7 @@ package struct HubMachine: Sendable {
         case .migrate(let id, let target): migrateCommand(op, id, to: target)
         case .drain: drainCommand(op)
         case .leave: leaveCommand(op)
+        case .resetQuorumSize(let size): resetQuorumCommand(op, size)
         }
     }
 
@@ -299,11 +302,21 @@ extension HubMachine {
     /// The hub's peers, sorted.
     package var hubPeers: [NodeID] { peers.sorted() }
 
+    /// The peers that take children (not draining), sorted: the members the API lists.
+    package var activePeers: [NodeID] { peers.subtracting(drainingPeers).sorted() }
+
     /// The nodes children are placed on, sorted.
     package var hubNodes: [NodeID] { placementNodes }
 
     /// Whether quorum is lost here.
     package var partitioned: Bool { isPartitioned }
+
+    /// Whether this node drains (it takes no children).
+    package var draining: Bool { isDraining }
+
+    /// Whether topology work is pending: a batch waits for its window, or moves are in flight
+    /// (``ProcessHub/isLocked``).
+    package var isLocked: Bool { !pendingTopology.isEmpty || !migrations.isEmpty }
 
     /// Whether topology events wait for their batch or migrations are in flight.
     package var isBusy: Bool {

@@ -13,6 +13,15 @@ public protocol PartitionPolicy: Sendable {
     mutating func regainedQuorum(afterJoining joined: [NodeID], members: [NodeID]) -> Bool
     /// When the hub starts with `members` reachable: whether it starts partitioned.
     mutating func startsWithoutQuorum(members: [NodeID]) -> Bool
+
+    /// Counts quorum from `size` nodes from now on (after a deliberate scale-down); returns
+    /// whether the policy counts from a cluster size at all (only then is `size` taken).
+    mutating func resetClusterSize(to size: Int) -> Bool
+}
+
+extension PartitionPolicy {
+    /// Policies that count no cluster size take no reset.
+    public mutating func resetClusterSize(to size: Int) -> Bool { false }
 }
 
 /// Asks a stateless (or internally synchronised) strategy directly.
@@ -43,6 +52,10 @@ struct MajorityPolicy: PartitionPolicy {
     mutating func startsWithoutQuorum(members: [NodeID]) -> Bool {
         largest = max(largest, members.count)
         return false
+    }
+    mutating func resetClusterSize(to size: Int) -> Bool {
+        largest = size
+        return true
     }
 }
 

@@ -101,6 +101,7 @@ extension SimulationTrace {
         case .migrate(let id, let target): return "migrate(\(id) to \(target.name))"
         case .drain: return "drain"
         case .leave: return "leave"
+        case .resetQuorumSize(let size): return "resetQuorumSize(\(size))"
         }
     }
 

@@ -25,7 +25,7 @@ struct HubDriverTests {
         do {
             for (index, node) in cluster.nodes.enumerated() {
                 let driver = HubDriver(configuration: Self.configuration(), node: node, logger: Logger(label: "driver"), seed: UInt64(index))
-                await driver.start()
+                try await driver.start()
                 drivers.append(driver)
             }
             try await waitUntil(timeout: .seconds(10), "every hub has both peers") {
@@ -35,10 +35,10 @@ struct HubDriverTests {
             guard case .children(let outcomes) = outcome else { Issue.record("start: \(outcome)"); throw CancellationError() }
             #expect(outcomes.count == 300 && outcomes.allSatisfy { $0.error == nil })
             try await waitUntil(timeout: .seconds(10), "every registry lists 300") {
-                drivers.allSatisfy { $0.registryView.count == 300 }
+                drivers.allSatisfy { $0.registry.dump().mapValues { $0.locations.map(\.actorID) }.count == 300 }
             }
-            #expect(Set(drivers.map(\.registryView)).count == 1)
-            let hosts = Set(drivers[1].registryView.values.flatMap { $0.map(\.node) })
+            #expect(Set(drivers.map { $0.registry.dump().mapValues { $0.locations.map(\.actorID) } }).count == 1)
+            let hosts = Set(drivers[1].registry.dump().mapValues { $0.locations.map(\.actorID) }.values.flatMap { $0.map(\.node) })
             #expect(hosts.count == 3)
 
             let stopped = (0..<300).filter { $0 % 10 == 3 }.map { "d\($0)" }
@@ -46,23 +46,23 @@ struct HubDriverTests {
             guard case .children(let stopOutcomes) = stop else { Issue.record("stop: \(stop)"); throw CancellationError() }
             #expect(stopOutcomes.allSatisfy { $0.error == nil })
             try await waitUntil(timeout: .seconds(10), "every registry lists 270") {
-                drivers.allSatisfy { $0.registryView.count == 270 }
+                drivers.allSatisfy { $0.registry.dump().mapValues { $0.locations.map(\.actorID) }.count == 270 }
             }
 
             // The third node leaves: its children restart on the two others.
-            await drivers[2].stop()
+            await drivers[2].stop(movingChildren: false)
             await cluster.nodes[2].shutdown()
             try await waitUntil(timeout: .seconds(15), "270 children on the two survivors") {
                 drivers.prefix(2).allSatisfy { driver in
-                    let view = driver.registryView
+                    let view = driver.registry.dump().mapValues { $0.locations.map(\.actorID) }
                     return view.count == 270 && view.values.allSatisfy { $0.count == 1 && $0[0].node != cluster.nodes[2].id }
                 }
             }
-            #expect(stopped.allSatisfy { drivers[0].actorIDs(of: $0).isEmpty })
+            #expect(stopped.allSatisfy { drivers[0].registry.actorIDs(of: $0).isEmpty })
         } catch {
             Issue.record("\(error)")
         }
-        for driver in drivers.prefix(2) { await driver.stop() }
+        for driver in drivers.prefix(2) { await driver.stop(movingChildren: false) }
         await cluster.shutdown()
     }
 
@@ -76,7 +76,7 @@ struct HubDriverTests {
         do {
             for (index, node) in cluster.nodes.prefix(2).enumerated() {
                 let driver = HubDriver(configuration: config, node: node, logger: Logger(label: "driver"), seed: UInt64(index))
-                await driver.start()
+                try await driver.start()
                 drivers.append(driver)
             }
             try await waitUntil(timeout: .seconds(10), "both hubs see each other") { drivers.allSatisfy { $0.peers.count == 1 } }
@@ -84,14 +84,14 @@ struct HubDriverTests {
             guard case .children(let outcomes) = await drivers[0].perform(.start(specs, StartCommand())),
                 outcomes.allSatisfy({ $0.error == nil })
             else { Issue.record("start failed"); throw CancellationError() }
-            try await waitUntil(timeout: .seconds(10), "both registries list 60") { drivers.allSatisfy { $0.registryView.count == 60 } }
+            try await waitUntil(timeout: .seconds(10), "both registries list 60") { drivers.allSatisfy { $0.registry.dump().mapValues { $0.locations.map(\.actorID) }.count == 60 } }
             for (index, spec) in specs.enumerated() {
-                let counter = try #require(try Counter.resolve(id: drivers[0].actorIDs(of: spec.id)[0], using: cluster.nodes[0].system))
+                let counter = try #require(try Counter.resolve(id: drivers[0].registry.actorIDs(of: spec.id)[0], using: cluster.nodes[0].system))
                 _ = try await counter.increment(by: index + 1)
             }
 
             let joiner = HubDriver(configuration: config, node: cluster.nodes[2], logger: Logger(label: "driver"), seed: 9)
-            await joiner.start()
+            try await joiner.start()
             drivers.append(joiner)
             let third = cluster.nodes[2].id
             // Every registry (the joiner's too) lists each counter once, where it is placed: the
@@ -99,21 +99,21 @@ struct HubDriverTests {
             let placed = ConsistentHashing().belongsTo(specs.map(\.id), replicationFactor: 1, nodes: cluster.nodes.map(\.id))
             try await waitUntil(timeout: .seconds(15), "the joiner's share runs there") {
                 drivers.allSatisfy { driver in
-                    let view = driver.registryView
+                    let view = driver.registry.dump().mapValues { $0.locations.map(\.actorID) }
                     return view.count == 60 && specs.allSatisfy { (view[$0.id]?.map(\.node) ?? []) == placed[$0.id]! }
                 }
             }
-            let moved = specs.filter { drivers[0].actorIDs(of: $0.id).first?.node == third }
+            let moved = specs.filter { drivers[0].registry.actorIDs(of: $0.id).first?.node == third }
             #expect(!moved.isEmpty)
             for (index, spec) in specs.enumerated() {
-                let actorID = try #require(drivers[2].actorIDs(of: spec.id).first)
+                let actorID = try #require(drivers[2].registry.actorIDs(of: spec.id).first)
                 let counter = try Counter.resolve(id: actorID, using: cluster.nodes[2].system)
                 #expect(try await counter.current() == index + 1, "\(spec.id) lost its value")
             }
         } catch {
             Issue.record("\(error)")
         }
-        for driver in drivers { await driver.stop() }
+        for driver in drivers { await driver.stop(movingChildren: false) }
         await cluster.shutdown()
     }
 }

@@ -1,13 +1,68 @@
 import ClusterNode
 import Distributed
 
-/// What tools on a node outside the hub (``HubClient``) ask a hub member: its view of the hub
-/// cluster, its registry page by page, and starts and stops run as if issued on that member.
-extension HubEndpoint {
+/// What tools and other members ask a hub on one node outside the hub-to-hub protocol: its
+/// report, its registry (whole or page by page), moves of the children it hosts, and starts and
+/// stops run as if issued on that member (``HubClient``). One per hub and node, under the
+/// well-known name `processhub.control.<hub id>`, whichever coordinator runs the hub.
+distributed actor HubControlEndpoint {
+    typealias ActorSystem = ClusterSystem
+
+    private weak var coordinator: (any HubCoordinator)?
+
+    init(actorSystem: ClusterSystem, coordinator: any HubCoordinator) {
+        self.actorSystem = actorSystem
+        self.coordinator = coordinator
+    }
+
+    static func wellKnownName(of hubID: HubID) -> String { "processhub.control.\(hubID.name)" }
+
+    /// Makes `coordinator`'s hub reachable; throws ``HubError/Code/hubAlreadyRunning`` when this
+    /// node already runs a hub of that id.
+    static func start(for coordinator: any HubCoordinator) throws(HubError) -> HubControlEndpoint {
+        let system = coordinator.system
+        let name = wellKnownName(of: coordinator.hubID)
+        if system.hasLocalActor(wellKnownName: name) {
+            throw HubError(.hubAlreadyRunning, "hub \(coordinator.hubID) already runs on \(coordinator.localNode)")
+        }
+        return system.withWellKnownName(name) { HubControlEndpoint(actorSystem: system, coordinator: coordinator) }
+    }
+
+    static func resolve(_ hubID: HubID, on node: NodeID, using system: ClusterSystem) throws -> HubControlEndpoint {
+        try resolve(id: ActorID(node: node, wellKnownName: wellKnownName(of: hubID)), using: system)
+    }
+
+    private func running() throws -> any HubCoordinator {
+        guard let coordinator, !coordinator.isStopped else { throw ClusterError(.unknownActor, "the hub is stopped") }
+        return coordinator
+    }
+
+    /// This node's report.
+    distributed func status() async throws -> HubNodeStatus {
+        let coordinator = try running()
+        return await onHubWorkExecutor { await coordinator.status() }
+    }
+
+    /// This node's view of the registry: child id → actor ids (for status tools and tests that
+    /// compare registries across nodes).
+    distributed func registryView() throws -> [ChildID: [ActorID]] {
+        try running().registry.dump().mapValues { $0.locations.map(\.actorID) }
+    }
+
+    /// Moves a child hosted here (``ProcessHub/migrateChild(_:to:)`` issued on another node).
+    distributed func migrateChild(_ request: MigrateRequest) async throws -> MigrateReply {
+        do {
+            try await running().migrateLocalChild(request.childID, to: request.target)
+            return MigrateReply(code: nil, message: "")
+        } catch let error as HubError {
+            return MigrateReply(code: error.code, message: error.message)
+        }
+    }
+
     /// Every member's report, asked concurrently (a silent member is reported as such).
     distributed func controlNodeReports() async throws -> [HubClusterStatus.NodeReport] {
-        let core = try running()
-        return await onHubWorkExecutor { await core.nodeReports() }
+        let coordinator = try running()
+        return await onHubWorkExecutor { await coordinator.nodeReports() }
     }
 
     /// Registry entries with ids after `after` (all when `nil`), sorted, at most `limit`: pages
@@ -19,10 +74,10 @@ extension HubEndpoint {
 
     /// Starts children on behalf of a client; with `awaitResult` the reply carries the outcome.
     distributed func controlStart(_ request: ControlStartRequest) async throws -> ControlStartReply {
-        let core = try running()
+        let coordinator = try running()
         let operation: Task<StartResult, Never>
         do {
-            operation = try core.startChildren(request.specs, options: request.options)
+            operation = try coordinator.startChildren(request.specs, options: request.options)
         } catch {
             return ControlStartReply(error: ControlError(error))
         }
@@ -32,8 +87,13 @@ extension HubEndpoint {
 
     /// Stops children on behalf of a client; with `awaitResult` the reply carries the outcome.
     distributed func controlStop(_ request: ControlStopRequest) async throws -> ControlStopReply {
-        let core = try running()
-        let operation = core.stopChildren(request.ids, options: StopOptions(timeout: request.timeout))
+        let coordinator = try running()
+        let operation: Task<StopResult, Never>
+        do {
+            operation = try coordinator.stopChildren(request.ids, options: StopOptions(timeout: request.timeout))
+        } catch {
+            return ControlStopReply(stopped: [], errors: request.ids.map { ControlChildFailure(id: $0, error: ChildError(.noResponse, error.message)) })
+        }
         guard request.awaitResult else { return ControlStopReply(stopped: nil, errors: nil) }
         let result = await operation.value
         return ControlStopReply(
@@ -42,29 +102,16 @@ extension HubEndpoint {
     }
 }
 
-extension HubCore {
-    /// Each member's report; a member that does not answer within the cross-node timeout is
-    /// reported with the reason.
-    func nodeReports() async -> [HubClusterStatus.NodeReport] {
-        let members = Set(hubNodes + [localNode])
-        let timeout = configuration.crossNodeRequestTimeout
-        let reports = await withTaskGroup(of: HubClusterStatus.NodeReport.self) { group in
-            for node in members {
-                group.addTask {
-                    if node == self.localNode { return .init(node: node, status: await self.status(), failure: nil) }
-                    do {
-                        let endpoint = try self.endpoint(of: node)
-                        let status = try await ClusterSystem.withCallTimeout(timeout) { try await endpoint.status() }
-                        return .init(node: node, status: status, failure: nil)
-                    } catch {
-                        return .init(node: node, status: nil, failure: "\(error)")
-                    }
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
-        return reports.sorted { $0.node < $1.node }
-    }
+/// Asks the host of a child to move it.
+struct MigrateRequest: Codable, Sendable {
+    var childID: ChildID
+    var target: NodeID
+}
+
+/// How a move asked of the host went (`code` is `nil` on success).
+struct MigrateReply: Codable, Sendable {
+    var code: HubError.Code?
+    var message: String
 }
 
 // MARK: Messages
