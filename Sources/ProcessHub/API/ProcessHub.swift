@@ -41,12 +41,7 @@ public final class ProcessHub: Sendable {
             } else {
                 try await HubCore.launch(configuration, on: node, logger: logger)
             }
-        let hub = ProcessHub(core: core)
-        if !configuration.childSpecs.isEmpty {
-            let specs = configuration.childSpecs.filter { !core.registry.contains($0.id) }
-            if !specs.isEmpty { _ = try? hub.startChildren(specs, options: .init(checkExisting: false)) }
-        }
-        return hub
+        return ProcessHub(core: core)
     }
 
     /// Leaves the hub cluster gracefully.

@@ -96,6 +96,8 @@ final class HubCore: HubCoordinator {
         core.followPromotion()
         for peer in node.members { await core.announce(to: peer) }
         await core.confirmStartupQuorum()
+        let statics = configuration.childSpecs.filter { !core.registry.contains($0.id) }
+        if !statics.isEmpty { _ = try? core.startChildren(statics, options: .init(checkExisting: false)) }
         return core
     }
 

@@ -26,10 +26,17 @@ extension HubDriver {
             metrics.migrations.increment()
             await dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: [target], childIDs: [id]))
         case .handoverDelivered(let ids, let target):
-            metrics.handovers.increment(by: ids.count)
             await dispatch(.handoverDelivered, HandoverDeliveredEvent(childIDs: ids, targetNode: target))
         case .drainCompleted(let migrated):
             await dispatch(.drainCompleted, DrainCompletedEvent(migrated: migrated, forced: 0))
+        case .redistribution(let kind, let nodes, let done):
+            await dispatch(done ? .postRedistribution : .preRedistribution, RedistributionEvent(kind: kind, nodes: nodes))
+        case .childrenRedistributing(let ids, let kind, let target):
+            await dispatch(.preChildrenRedistribution, ChildrenRedistributionEvent(children: ids, kind: kind, node: target))
+        case .migrationBegan(let id, let count, let target):
+            beginSpan(of: id, HubTracing.startMigration(hub: hubID, count: count, target: target))
+        case .migrationEnded(let id):
+            endSpan(of: id)
         case .shutdown:
             break  // ``stop(movingChildren:)`` fires ``HookKey/coordinatorShutdown`` once the peers were told.
         }

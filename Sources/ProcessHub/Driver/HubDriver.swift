@@ -1,6 +1,7 @@
 import ClusterNode
 import Logging
 import Synchronization
+import Tracing
 
 #if canImport(Glibc)
     import Glibc
@@ -43,6 +44,8 @@ final class HubDriver: HubCoordinator {
         var waiters: [OperationID: CheckedContinuation<OperationOutcome, Never>] = [:]
         var nextOperation: UInt64 = 1
         var outboxes: [NodeID: AsyncStream<Outgoing>.Continuation] = [:]
+        /// The task delivering each outbox.
+        var senders: [NodeID: Task<Void, Never>] = [:]
         var timers: [HubTimer: Task<Void, Never>] = [:]
         var tasks: [UInt64: Task<Void, Never>] = [:]
         var nextTask: UInt64 = 1
@@ -50,7 +53,17 @@ final class HubDriver: HubCoordinator {
         var endpoints: (machine: MachineEndpoint, control: HubControlEndpoint)?
         /// Handed-over states applied here (``HubNodeStatus/handoversApplied``).
         var handoversApplied = 0
+        /// Local instances holding their calls for a hot handover, with their registry entry
+        /// once the machine registered it: lookups here see them only once released, because
+        /// local calls do not pass the call gate that holds remote ones.
+        var holding: [ChildID: RegistryEntry?] = [:]
+        /// The span of each migration in flight from here.
+        var migrationSpans: [UInt64: any Span] = [:]
     }
+
+    func beginSpan(of migration: UInt64, _ span: any Span) { state.withLock { $0.migrationSpans[migration] = span } }
+
+    func endSpan(of migration: UInt64) { state.withLock { $0.migrationSpans.removeValue(forKey: migration) }?.end() }
 
     var handoversApplied: Int { state.withLock { $0.handoversApplied } }
 
@@ -80,8 +93,9 @@ final class HubDriver: HubCoordinator {
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
     /// The machine does not yet run strategies that keep their own state across nodes (``Guided``
-    /// and ``CentralizedLoadBalancer`` learn placements and loads through the strategy host),
-    /// ``Gossip``, migration consent, replica role signals, or hubs on local-only nodes.
+    /// and ``CentralizedLoadBalancer`` learn placements and loads, ``DynamicQuorum`` shares its
+    /// log of departures, all through the strategy host), ``Gossip``, migration consent, replica
+    /// role signals, or hubs on local-only nodes.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
@@ -89,6 +103,7 @@ final class HubDriver: HubCoordinator {
         guard configuration.distribution is ConsistentHashing else { return false }
         guard configuration.synchronization is PubSub else { return false }
         guard configuration.migration.consent == nil else { return false }
+        guard !(configuration.partitionTolerance is DynamicQuorum) else { return false }
         let redundancy = configuration.redundancy
         if redundancy.signals(.active) || redundancy.signals(.passive) { return false }
         return !node.system.isLocalOnly
@@ -98,6 +113,7 @@ final class HubDriver: HubCoordinator {
     static func launch(_ configuration: HubConfiguration, on node: ClusterNode, logger: Logger) async throws(HubError) -> HubDriver {
         let driver = HubDriver(configuration: configuration, node: node, logger: logger)
         try await driver.start()
+        if !configuration.childSpecs.isEmpty { driver.tell(.startStatic(configuration.childSpecs)) }
         return driver
     }
 
@@ -119,11 +135,13 @@ final class HubDriver: HubCoordinator {
             },
             gone: { [inbox] id, _ in inbox.yield(.supervisor([.ended(id)])) }))
         let events = node.events
-        own { [inbox] in
+        own { [inbox, weak self] in
             for await event in events {
                 switch event {
                 case .up(let peer): inbox.yield(.memberUp(peer))
-                case .down(let peer, let reason): inbox.yield(.memberDown(peer, reason: MemberDownReason(reason)))
+                case .down(let peer, let reason):
+                    inbox.yield(.memberDown(peer, reason: MemberDownReason(reason)))
+                    self?.dropOutbox(of: peer)
                 }
             }
         }
@@ -144,10 +162,17 @@ final class HubDriver: HubCoordinator {
         }
         _ = await perform(.leave)
         await dispatch(.coordinatorShutdown, CoordinatorShutdownEvent(reason: "stop"))
+        // The peers must hear the goodbye: what is queued for them goes out first (within the
+        // cross-node timeout), then everything else ends.
+        let senders = state.withLock { state in
+            state.outboxes.values.forEach { $0.finish() }
+            state.outboxes = [:]
+            return Array(state.senders.values)
+        }
+        await Self.waitForAll(senders, atMost: configuration.crossNodeRequestTimeout)
         let (tasks, endpoints) = state.withLock { state -> ([Task<Void, Never>], (MachineEndpoint, HubControlEndpoint)?) in
             state.isStopped = true
-            let tasks = Array(state.tasks.values) + Array(state.timers.values)
-            state.outboxes.values.forEach { $0.finish() }
+            let tasks = Array(state.tasks.values) + Array(state.timers.values) + Array(state.senders.values)
             let waiters = state.waiters.values
             state.waiters = [:]
             for waiter in waiters { waiter.resume(returning: .failed(HubError(.hubStopped, "the hub stopped"))) }
@@ -162,6 +187,22 @@ final class HubDriver: HubCoordinator {
         if let (machine, control) = endpoints {
             _ = try? await node.system.stopActor(machine.id)
             _ = try? await node.system.stopActor(control.id)
+        }
+    }
+
+    /// Waits until every task in `tasks` ended, or `timeout` passed.
+    private static func waitForAll(_ tasks: [Task<Void, Never>], atMost timeout: Duration) async {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for task in tasks { await task.value }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            _ = await group.next()
+            group.cancelAll()
         }
     }
 
@@ -264,17 +305,28 @@ final class HubDriver: HubCoordinator {
 
     private func startChildren(_ launches: [ChildLaunch]) async {
         var data = launches.map { ChildStartData(childID: $0.id, spec: $0.spec, nodes: [node.id], metadata: $0.metadata) }
+        var reports: [SupervisorReport] = []
         if hooks.hasHandlers(alter: .childDataAlter) {
-            for index in data.indices { data[index] = await hooks.alter(.childDataAlter, data[index]) }
+            for index in data.indices {
+                let altered = await hooks.alter(.childDataAlter, data[index])
+                // The id stays: the machine knows the child by it.
+                guard altered.childID == data[index].childID, altered.spec.id == data[index].childID else { continue }
+                if altered.spec != data[index].spec || altered.metadata != data[index].metadata {
+                    reports.append(.startDataAltered(altered.childID, spec: altered.spec, metadata: altered.metadata))
+                }
+                data[index] = altered
+            }
         }
         let results = await supervisor.start(data)
-        var reports: [SupervisorReport] = []
         for (launch, result) in zip(launches, results) {
             switch result {
             case .success(let actorID):
                 // A handed-over state goes in, and calls are held, before anyone can find it.
                 if let state = launch.state { await apply(state, to: launch.id) }
-                if launch.holdsCalls { node.system.holdCalls(to: actorID) }
+                if launch.holdsCalls {
+                    node.system.holdCalls(to: actorID)
+                    state.withLock { _ = $0.holding.updateValue(nil, forKey: launch.id) }
+                }
                 reports.append(.started(launch.id, actorID))
             case .failure(let error):
                 reports.append(.startFailed(launch.id, error))
@@ -318,9 +370,16 @@ final class HubDriver: HubCoordinator {
 
     private func deliver(_ states: [ChildID: HandoverPayload], release: [ChildID]) async {
         for (id, state) in states.sorted(by: { $0.key < $1.key }) { await apply(state, to: id) }
+        var shown: [RegistryChange] = []
         for id in release {
             if let actorID = await supervisor.actorID(of: id) { node.system.releaseCalls(to: actorID) }
+            let entry = state.withLock { $0.holding.removeValue(forKey: id) } ?? nil
+            if let entry {
+                _ = registry.register([entry])
+                shown.append(.registered(id, ChildLocation(node: node.id, actorID: entry.actorID)))
+            }
         }
+        if !shown.isEmpty { await registryChanged(shown) }
     }
 
     private func apply(_ state: HandoverPayload, to id: ChildID) async {
@@ -328,6 +387,7 @@ final class HubDriver: HubCoordinator {
         do {
             try await hooks.applyState(state)
             countHandovers(1)
+            metrics.handovers.increment()
         } catch {
             logger.warning("handed-over state of \(id) does not decode: \(error)")
         }
@@ -339,17 +399,29 @@ final class HubDriver: HubCoordinator {
     private func mirror(_ changes: [RegistryChange], entries: [RegistryKey: RegistryEntry]) async {
         var applied: [RegistryChange] = []
         applied.reserveCapacity(changes.count)
+        let local = node.id
         for change in changes {
             switch change {
             case .registered(let id, let location):
                 guard let entry = entries[RegistryKey(id: id, node: location.node)] else { continue }
+                if location.node == local && withhold(entry) { continue }
                 _ = registry.register([entry])
             case .unregistered(let id, let node):
+                if node == local { state.withLock { _ = $0.holding.removeValue(forKey: id) } }
                 _ = registry.unregister([id], on: node)
             }
             applied.append(change)
         }
         await registryChanged(applied)
+    }
+
+    /// Keeps `entry` off the read side while its instance holds its calls (shown on release).
+    private func withhold(_ entry: RegistryEntry) -> Bool {
+        state.withLock { state in
+            guard state.holding[entry.childID] != nil else { return false }
+            state.holding[entry.childID] = entry
+            return true
+        }
     }
 
     private func setTimer(_ timer: HubTimer, after delay: Duration) {
@@ -376,27 +448,42 @@ final class HubDriver: HubCoordinator {
     private func outbox(for peer: NodeID) -> AsyncStream<Outgoing>.Continuation? {
         if let existing = state.withLock({ $0.outboxes[peer] }) { return existing }
         let (stream, continuation) = AsyncStream.makeStream(of: Outgoing.self)
-        let installed = state.withLock { state -> Bool in
-            guard !state.isStopped else { return false }
-            state.outboxes[peer] = continuation
-            return true
-        }
-        guard installed else { return nil }
         let (hubID, system, local, logger, metrics) = (hubID, node.system, node.id, logger, metrics)
-        own {
-            for await outgoing in stream {
-                do {
-                    let endpoint = try MachineEndpoint.resolve(hubID, on: peer, using: system)
-                    try await endpoint.deliver(outgoing.bytes, from: local)
-                    if let queuedAt = outgoing.queuedAt { metrics.syncLag.record(ContinuousClock.now - queuedAt) }
-                } catch {
-                    // A lost message is repaired by the next sync round; a peer that is down is
-                    // reported by membership.
-                    logger.debug("hub message to \(peer) failed: \(error)")
-                }
+        return state.withLock { state in
+            guard !state.isStopped else { return nil }
+            state.outboxes[peer] = continuation
+            state.senders[peer] = Task { await Self.deliver(stream, to: peer, hubID: hubID, system: system, local: local, logger: logger, metrics: metrics) }
+            return continuation
+        }
+    }
+
+    /// Ends a departed peer's outbox: what is still queued for it goes out or fails, then its
+    /// task ends (a new incarnation gets a new outbox).
+    private func dropOutbox(of peer: NodeID) {
+        let sender = state.withLock { state -> Task<Void, Never>? in
+            state.outboxes.removeValue(forKey: peer)?.finish()
+            return state.senders.removeValue(forKey: peer)
+        }
+        // Still owned until it ends: ``stop(movingChildren:)`` cancels what has not.
+        if let sender { own { await withTaskCancellationHandler { await sender.value } onCancel: { sender.cancel() } } }
+    }
+
+    /// Delivers one peer's messages in order until its outbox is finished.
+    private static func deliver(
+        _ stream: AsyncStream<Outgoing>, to peer: NodeID, hubID: HubID, system: ClusterSystem, local: NodeID, logger: Logger,
+        metrics: HubMetrics
+    ) async {
+        for await outgoing in stream {
+            do {
+                let endpoint = try MachineEndpoint.resolve(hubID, on: peer, using: system)
+                try await endpoint.deliver(outgoing.bytes, from: local)
+                if let queuedAt = outgoing.queuedAt { metrics.syncLag.record(ContinuousClock.now - queuedAt) }
+            } catch {
+                // A lost message is repaired by the next sync round; a peer that is down is
+                // reported by membership.
+                logger.debug("hub message to \(peer) failed: \(error)")
             }
         }
-        return continuation
     }
 
     private func log(_ level: MachineLogLevel, _ line: String) {

@@ -69,6 +69,16 @@ package enum HubEvent: Sendable, Hashable {
     case partitioned
     /// This node has quorum again.
     case quorumRegained
+    /// A topology batch's redistribution after `nodes` joined or left begins, or is `done`
+    /// (``HookKey/preRedistribution``, ``HookKey/postRedistribution``).
+    case redistribution(RedistributionKind, nodes: [NodeID], done: Bool)
+    /// These local children are about to move to `node` (``HookKey/preChildrenRedistribution``).
+    case childrenRedistributing([ChildID], RedistributionKind, node: NodeID)
+    /// Migration `id` of `children` children to `target` began here (it ends with
+    /// ``migrationEnded(_:)``, moved or aborted).
+    case migrationBegan(UInt64, children: Int, to: NodeID)
+    /// Migration `id` ended.
+    case migrationEnded(UInt64)
     /// A child moved off this node to `target` (``HookKey/migrationCompleted``).
     case migrated(ChildID, to: NodeID)
     /// This node handed the states of these children over to `target`, and they moved

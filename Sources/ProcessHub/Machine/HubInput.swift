@@ -55,6 +55,9 @@ package enum HubCommand: Sendable {
     case drain
     /// Leave the hub: tell the peers, then stop whatever is still local.
     case leave
+    /// Start the configuration's static children that nothing runs yet (once this node has
+    /// synced with its peers); a hub without quorum keeps them for when it returns.
+    case startStatic([ChildSpec])
     /// Count the majority of a quorum from this cluster size (``ProcessHub/resetQuorumClusterSize(_:)``).
     case resetQuorumSize(Int)
 }
@@ -100,6 +103,9 @@ package struct StopCommand: Sendable, Hashable {
 package enum SupervisorReport: Sendable, Hashable {
     /// A child the machine asked for runs, as `ActorID`.
     case started(ChildID, ActorID)
+    /// A hook rewrote a child's start data before it started (``AlterHookKey/childDataAlter``):
+    /// the registry lists what runs. Comes before the child's ``started(_:_:)``.
+    case startDataAltered(ChildID, spec: ChildSpec, metadata: ChildMetadata)
     /// A child the machine asked for could not be created.
     case startFailed(ChildID, ChildError)
     /// A running child crashed and runs again under a new actor id (restart intensity allowing).

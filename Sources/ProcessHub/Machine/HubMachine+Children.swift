@@ -33,12 +33,21 @@ extension HubMachine {
     mutating func supervisor(_ report: SupervisorReport) {
         switch report {
         case .started(let id, let actorID): childStarted(id, actorID)
+        case .startDataAltered(let id, let spec, let metadata): startDataAltered(id, spec, metadata)
         case .startFailed(let id, let error): childFailed(id, error)
         case .restarted(let id, let actorID): childRestarted(id, actorID)
         case .stopped(let id): childStopped(id)
         case .ended(let id): childEnded(id)
         case .stateCaptured(let id, let state): stateCaptured(id, state)
         }
+    }
+
+    /// A child still starting is registered with the data it was started with; the id stays.
+    private mutating func startDataAltered(_ id: ChildID, _ spec: ChildSpec, _ metadata: ChildMetadata) {
+        guard var child = children[id], child.phase == .starting, spec.id == id else { return }
+        child.draft.spec = spec
+        child.draft.metadata = metadata
+        children[id] = child
     }
 
     private mutating func childStarted(_ id: ChildID, _ actorID: ActorID) {

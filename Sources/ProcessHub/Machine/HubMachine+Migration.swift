@@ -7,7 +7,9 @@ import ClusterNode
 extension HubMachine {
     /// Moves every running local child whose placement no longer includes this node and that no
     /// node of its placement runs yet (those are duplicates: ``noteIfMisplaced(_:)``).
-    mutating func rebalance() {
+    /// Moves the local children whose placement no longer names this node; `joined` are the
+    /// nodes of the batch that joined (moves to them are announced as a join's).
+    mutating func rebalance(joined: Set<NodeID> = []) {
         guard !isPartitioned, !hasLeft else { return }
         let candidates = runningIDs.filter { moving[$0] == nil }
         guard !candidates.isEmpty else { return checkDrainDone() }
@@ -22,7 +24,11 @@ extension HubMachine {
                 noteIfMisplaced(id)
             }
         }
-        for (target, ids) in moves.sorted(by: { $0.key < $1.key }) { beginMigration(ids, to: target, operation: nil) }
+        for (target, ids) in moves.sorted(by: { $0.key < $1.key }) {
+            let kind: RedistributionKind = joined.contains(target) ? .nodeJoin : .nodeLeave
+            effects.append(.hook(.childrenRedistributing(ids, kind, node: target)))
+            beginMigration(ids, to: target, operation: nil)
+        }
         checkDrainDone()
     }
 
@@ -82,6 +88,7 @@ extension HubMachine {
             id: id, target: target, drafts: Dictionary(uniqueKeysWithValues: drafts.map { ($0.id, $0) }),
             steps: migrationSteps, operation: operation)
         effects.append(.setTimer(.migrationDeadline(id), after: settings.migrationTimeout))
+        effects.append(.hook(.migrationBegan(id, children: drafts.count, to: target)))
         advance(id)
     }
 
@@ -168,6 +175,7 @@ extension HubMachine {
     private mutating func finishMigration(_ id: UInt64) {
         guard let migration = migrations.removeValue(forKey: id) else { return }
         effects.append(.cancelTimer(.migrationDeadline(id)))
+        effects.append(.hook(.migrationEnded(id)))
         for child in migration.ids {
             moving[child] = nil
             effects.append(.hook(.migrated(child, to: migration.target)))
@@ -215,6 +223,7 @@ extension HubMachine {
         for request in migration.pendingStarts { outbound[request] = nil }
         migrations[id] = nil
         effects.append(.cancelTimer(.migrationDeadline(id)))
+        effects.append(.hook(.migrationEnded(id)))
         if let op = migration.operation {
             effects.append(.complete(op, .failed(HubError(.migrateRouteFailed, "the migration was aborted: \(reason)"))))
         }

@@ -21,6 +21,21 @@ extension HubMachine {
         completeIfAnswered(op)
     }
 
+    /// The configuration's static children: those nothing runs (or was stopped on purpose) start
+    /// as a start nobody awaits; a hub without quorum keeps them in its manifest.
+    mutating func startStaticCommand(_ op: OperationID, _ specs: [ChildSpec]) {
+        let missing = specs.filter { !knowsOf($0.id) && tombstones[$0.id] == nil }
+        guard !missing.isEmpty, !hasLeft else { return effects.append(.complete(op, .done)) }
+        guard !isPartitioned else {
+            for spec in missing {
+                manifest[spec.id] = Orphan(
+                    draft: RegistryEntryDraft(spec: spec, metadata: [:], epoch: nextEpoch(of: spec.id), authoredBy: local), since: now)
+            }
+            return effects.append(.complete(op, .done))
+        }
+        startCommand(op, missing, StartCommand(awaited: false, checkExisting: false))
+    }
+
     /// Why a start must be refused as a whole, if it must.
     private func refusal(ofStart specs: [ChildSpec], _ options: StartCommand) -> HubError? {
         if hasLeft { return HubError(.hubStopped, "the hub stopped on \(local)") }

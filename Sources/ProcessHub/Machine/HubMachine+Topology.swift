@@ -81,10 +81,13 @@ extension HubMachine {
         placementNodes = currentPlacementNodes()
         for node in left.sorted() { forgetSlots(of: node) }
         for node in joined.sorted() { effects.append(.hook(.nodeJoined(node))) }
+        let causes = [(RedistributionKind.nodeLeave, left), (.nodeJoin, joined)].filter { !$0.1.isEmpty }
+        for (kind, nodes) in causes { effects.append(.hook(.redistribution(kind, nodes: nodes.sorted(), done: false))) }
+        defer { for (kind, nodes) in causes { effects.append(.hook(.redistribution(kind, nodes: nodes.sorted(), done: true))) } }
         decideQuorum(left: left.sorted(), joined: joined.sorted())
         abandonWork(with: left)
         guard !isPartitioned else { return }
-        rebalance()
+        rebalance(joined: joined)
         recoverOrphans(ownedHereOnly: true)
         if !joined.isEmpty || !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
     }

@@ -186,6 +186,7 @@ package struct HubMachine: Sendable {
         case .drain: drainCommand(op)
         case .leave: leaveCommand(op)
         case .resetQuorumSize(let size): resetQuorumCommand(op, size)
+        case .startStatic(let specs): startStaticCommand(op, specs)
         }
     }
 

@@ -22,6 +22,15 @@ enum HubTracing {
         return await traced("processhub.migrate", hub: hub, count: moves.count, nodes: targets, operation)
     }
 
+    /// The span of a migration the state machine drives over several inputs: the caller ends it.
+    static func startMigration(hub: HubID, count: Int, target: NodeID) -> any Span {
+        let span = startSpan("processhub.migrate")
+        span.attributes["processhub.hub"] = hub.name
+        span.attributes["processhub.child_count"] = count
+        span.attributes["processhub.nodes"] = ["\(target)"]
+        return span
+    }
+
     private static func traced<T>(
         _ name: String, hub: HubID, count: Int, nodes: [NodeID], _ operation: () async -> T
     ) async -> T {

@@ -102,12 +102,14 @@ extension SimulationTrace {
         case .drain: return "drain"
         case .leave: return "leave"
         case .resetQuorumSize(let size): return "resetQuorumSize(\(size))"
+        case .startStatic(let specs): return "startStatic(\(ids(specs.map(\.id))))"
         }
     }
 
     static func describe(_ report: SupervisorReport) -> String {
         switch report {
         case .started(let id, let actorID): return "started \(id)/\(actorID.serial)"
+        case .startDataAltered(let id, _, _): return "startDataAltered \(id)"
         case .startFailed(let id, let error): return "startFailed \(id) (\(error.code.rawValue))"
         case .restarted(let id, _): return "restarted \(id)"
         case .stopped(let id): return "stopped \(id)"
