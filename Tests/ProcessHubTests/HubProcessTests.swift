@@ -130,9 +130,17 @@ struct HubProcessTests {
         }
         try await Task.sleep(for: .milliseconds(300))
         let acknowledged = await caller.stop()
+        var lost: [String] = []
         for id in ids {
             let counter = try #require(try hub.resolve(id, as: Counter.self))
-            #expect(try await counter.current() == acknowledged[id, default: 0], "\(id) lost increments")
+            let value = try await counter.current()
+            if value != acknowledged[id, default: 0] { lost.append("\(id) \(value)/\(acknowledged[id, default: 0]) on \(hub.child(id)!.locations.map(\.node.name)) from-leaving=\(onLeaving.contains(id))") }
+            #expect(value == acknowledged[id, default: 0], "\(id) lost increments")
+        }
+        if !lost.isEmpty {
+            print("LOST", lost.joined(separator: "\n"))
+            print("LEAVINGLOG", leaving.log)
+            print("STAYINGLOG", staying.log)
         }
         #expect(onLeaving.allSatisfy { acknowledged[$0, default: 0] > 0 })
         await staying.terminate()
