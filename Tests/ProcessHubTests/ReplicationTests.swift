@@ -38,10 +38,12 @@ struct ReplicationTests {
     /// Every child runs on exactly its ring nodes, and in active/passive exactly one instance —
     /// the one on the rule's active node — was told it is active, the others passive.
     func expectReplicasAndRoles(_ hub: ProcessHub, count: Int, factor: Int) async throws {
-        let nodes = hub.nodes(includeLocal: true)
-        let placement = ConsistentHashing().belongsTo((0..<count).map { "r\($0)" }, replicationFactor: factor, nodes: nodes)
+        // The hub learns of joins and departures asynchronously: the placement is the one of the
+        // nodes it lists at each look.
         try await waitUntil(timeout: .seconds(20), "replicas on their ring nodes") {
-            hub.registryDump().count == count
+            let nodes = hub.nodes(includeLocal: true)
+            let placement = ConsistentHashing().belongsTo((0..<count).map { "r\($0)" }, replicationFactor: factor, nodes: nodes)
+            return hub.registryDump().count == count
                 && hub.registryDump().allSatisfy { Set($0.value.locations.map(\.node)) == Set(placement[$0.key] ?? []) }
         }
         try await waitUntil(timeout: .seconds(20), "exactly one active replica per child") {
@@ -74,8 +76,12 @@ struct ReplicationTests {
         await hub4.stop()
         await node4.shutdown()
         try await expectReplicasAndRoles(hubs.hubs[0], count: 40, factor: 2)
+        let departed = hubs.cluster.nodes[2].id
         await hubs.hubs[2].stop(movingChildren: false)
         await hubs.cluster.nodes[2].shutdown()
+        try await waitUntil(timeout: .seconds(10), "n3 gone from n1's view") {
+            !hubs.hubs[0].nodes(includeLocal: true).contains(departed)
+        }
         try await expectReplicasAndRoles(hubs.hubs[0], count: 40, factor: 2)
         try await hubs.waitForIdenticalRegistries([hubs.hubs[0], hubs.hubs[1], hub5], count: 40)
     }

@@ -29,6 +29,8 @@ extension HubDriver {
             await dispatch(.handoverDelivered, HandoverDeliveredEvent(childIDs: ids, targetNode: target))
         case .drainCompleted(let migrated):
             await dispatch(.drainCompleted, DrainCompletedEvent(migrated: migrated, forced: 0))
+        case .replicaRoles(let roles):
+            for (id, mode) in roles.sorted(by: { $0.key < $1.key }) { await supervisor.hooks(of: id)?.hooks.signal(mode) }
         case .redistribution(let kind, let nodes, let done):
             await dispatch(done ? .postRedistribution : .preRedistribution, RedistributionEvent(kind: kind, nodes: nodes))
         case .childrenRedistributing(let ids, let kind, let target):

@@ -94,8 +94,8 @@ final class HubDriver: HubCoordinator {
     ///
     /// The machine does not yet run strategies that keep their own state across nodes (``Guided``
     /// and ``CentralizedLoadBalancer`` learn placements and loads, ``DynamicQuorum`` shares its
-    /// log of departures, all through the strategy host), ``Gossip``, migration consent, replica
-    /// role signals, or hubs on local-only nodes.
+    /// log of departures, all through the strategy host), ``Gossip``, migration consent, or hubs
+    /// on local-only nodes.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
@@ -104,8 +104,6 @@ final class HubDriver: HubCoordinator {
         guard configuration.synchronization is PubSub else { return false }
         guard configuration.migration.consent == nil else { return false }
         guard !(configuration.partitionTolerance is DynamicQuorum) else { return false }
-        let redundancy = configuration.redundancy
-        if redundancy.signals(.active) || redundancy.signals(.passive) { return false }
         return !node.system.isLocalOnly
     }
 

@@ -69,6 +69,8 @@ package enum HubEvent: Sendable, Hashable {
     case partitioned
     /// This node has quorum again.
     case quorumRegained
+    /// Tell these local replicas their new role (``Replication``'s active/passive signals).
+    case replicaRoles([ChildID: ReplicaMode])
     /// A topology batch's redistribution after `nodes` joined or left begins, or is `done`
     /// (``HookKey/preRedistribution``, ``HookKey/postRedistribution``).
     case redistribution(RedistributionKind, nodes: [NodeID], done: Bool)

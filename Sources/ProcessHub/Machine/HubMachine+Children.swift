@@ -99,12 +99,14 @@ extension HubMachine {
     private mutating func childStopped(_ id: ChildID) {
         guard let child = children[id], case .stopping = child.phase else { return }
         children[id] = nil
+        roles[id] = nil
         migrationChildStopped(id)
     }
 
     /// A child ended for good by itself: it is removed cluster-wide and remembered as stopped.
     private mutating func childEnded(_ id: ChildID) {
         guard let child = children.removeValue(forKey: id) else { return }
+        roles[id] = nil
         let tombstone = rememberStop(id, epoch: child.draft.epoch)
         withdraw([id], as: .plain(tombstones: [tombstone]))
         migrationChildStopped(id)

@@ -67,7 +67,7 @@ extension HubMachine {
         effects.append(.complete(op, .done))
     }
 
-    private mutating func checkDrainDone() {
+    mutating func checkDrainDone() {
         guard let op = drainOperation, migrations.isEmpty, runningIDs.allSatisfy({ moving[$0] != nil }) || placementNodes.isEmpty
         else { return }
         drainOperation = nil

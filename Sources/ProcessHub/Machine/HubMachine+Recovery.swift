@@ -44,17 +44,26 @@ extension HubMachine {
         if !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
     }
 
-    /// With replication, a child that has fewer instances than its placement asks for and none
-    /// here, though it is placed here, gets one here.
-    private mutating func startMissingReplicas() {
-        let factor = replicationFactor
-        guard factor > 1 else { return }
-        let wanted = min(factor, placementNodes.count)
+    /// With replication, a child placed here that does not run here gets an instance here, as
+    /// soon as the topology or the registry says so (not at the next sync round): when it has
+    /// fewer instances than its placement asks for, or when another node of its placement runs it
+    /// (a replica whose placement moved here). A child no node of its placement runs is a move
+    /// (``rebalance(joined:)``) or an orphan instead. `ids` limits the look to those children;
+    /// `nil` looks at the whole registry.
+    mutating func startMissingReplicas(among ids: [ChildID]? = nil) {
+        guard replicationFactor > 1, !isPartitioned, !hasLeft else { return }
+        let wanted = min(replicationFactor, placementNodes.count)
+        let table = registry.table
+        let rows = ids.map { $0.compactMap { table.index(of: $0).map { table.rows[$0] } } } ?? table.rows
+        let candidates = rows.filter { children[$0.spec.id] == nil && orphans[$0.spec.id] == nil }
+        guard !candidates.isEmpty else { return }
+        let placement = placementOf(candidates.map(\.spec.id))
         var missing: [RegistryEntryDraft] = []
-        let short = registry.table.rows.filter { $0.slotCount < wanted && children[$0.spec.id] == nil }
-        let placement = placementOf(short.map(\.spec.id))
-        for row in short where placement[row.spec.id]?.contains(local) == true {
-            let version = registry.version(of: row.spec.id)!
+        for row in candidates {
+            let id = row.spec.id
+            guard let nodes = placement[id], nodes.contains(local), let version = registry.version(of: id) else { continue }
+            let hosts = Set(registry.info(of: id)?.locations.map(\.node) ?? [])
+            guard !hosts.contains(local), row.slotCount < wanted || !hosts.isDisjoint(with: nodes) else { continue }
             missing.append(RegistryEntryDraft(spec: row.spec, metadata: row.metadata, epoch: version.epoch, authoredBy: version.authoredBy))
         }
         if !missing.isEmpty { startLocally(missing, waiter: nil) }

@@ -23,6 +23,7 @@ extension HubMachine {
             if let orphan = orphans[entry.childID], orphan.draft.epoch <= entry.epoch { orphans[entry.childID] = nil }
         }
         noteIfMisplaced(entries.map(\.childID))
+        startMissingReplicas(among: entries.map(\.childID))
         publish(changes)
         if !leftovers.isEmpty { send(.stopChildren(requestID: 0, tombstones: leftovers), to: peer) }
     }
@@ -134,6 +135,8 @@ extension HubMachine {
             // Peers that cannot see the keeper (a split in the making) keep the children.
             stopLocally(duplicates, .duplicate, as: .moved(to: keeper))
         }
+        // A draining node's replicas end as duplicates, not as moves: that may finish the drain.
+        if !byKeeper.isEmpty { checkDrainDone() }
     }
 
     /// Where the strategies place `ids` on the current nodes.

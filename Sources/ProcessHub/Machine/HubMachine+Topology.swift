@@ -88,6 +88,8 @@ extension HubMachine {
         abandonWork(with: left)
         guard !isPartitioned else { return }
         rebalance(joined: joined)
+        startMissingReplicas()
+        signalRoleChanges()
         recoverOrphans(ownedHereOnly: true)
         if !joined.isEmpty || !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
     }

@@ -64,6 +64,8 @@ package struct HubMachine: Sendable {
     // MARK: Local children, requests, operations
 
     var children: [ChildID: LocalChild] = [:]
+    /// The role each local replica was last given (``HubMachine+Roles``).
+    var roles: [ChildID: ReplicaMode] = [:]
     var nextRequestID: UInt64 = 1
     /// Requests this node sent and awaits an answer to.
     var outbound: [UInt64: OutboundRequest] = [:]
@@ -124,6 +126,7 @@ package struct HubMachine: Sendable {
         case .supervisor(let reports):
             reports.forEach { supervisor($0) }
             noteIfMisplaced(startedInBatch)
+            signalRoles(of: startedInBatch)
             startedInBatch = []
         }
         flushBroadcasts()
