@@ -46,7 +46,7 @@ enum RegressionSeeds {
         let family = try #require(SeedSweepTests.families.first { $0.name == regression.family })
         let nodes = family.nodes.lowerBound + Int(regression.seed % UInt64(family.nodes.count))
         let report = SimulatedCluster(
-            seed: regression.seed, nodes: nodes, configuration: family.configuration(nodes), options: SeedSweepTests.options
+            seed: regression.seed, nodes: nodes, configuration: family.configuration(nodes), options: family.options
         ).runRandomScenario()
         #expect(report.passed, "found before: \(regression.found)\n\(report)")
     }

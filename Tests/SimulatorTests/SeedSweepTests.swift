@@ -10,6 +10,8 @@ import Testing
         var name: String
         var seeds: Range<UInt64>
         var nodes: ClosedRange<Int>
+        /// How the simulator behaves (start failures, faults during splits).
+        var options: SimulationOptions = SeedSweepTests.options
         /// The configuration for a cluster of that many nodes (quorum sizes depend on it).
         var configuration: @Sendable (Int) -> HubConfiguration
 
@@ -22,8 +24,17 @@ import Testing
         return configuration
     }
 
-    /// Seeds per family: 6 families × 1 700 ≥ 10 000 schedules.
-    static let perFamily: UInt64 = 1_700
+    /// Seeds per family: 8 families × 1 275 ≥ 10 000 schedules.
+    static let perFamily: UInt64 = 1_275
+
+    /// The families that also see start failures and faults during splits.
+    static let faulty = SimulationOptions(
+        startFailureRate: 0.02, failingKindRate: 0.04, faultsDuringSplits: true, maxChildren: 200, maxSteps: 8)
+
+    /// Two or three instances per child, one of them active.
+    static func replicated(_ nodes: Int) -> Replication {
+        Replication(factor: .count(nodes.isMultiple(of: 2) ? 2 : 3), model: .activePassive, signal: .all)
+    }
 
     static let families: [Family] = [
         Family(name: "Divergence", seeds: 0..<perFamily, nodes: 3...7) { _ in hub() },
@@ -46,6 +57,15 @@ import Testing
                 $0.migration = HotSwap(handover: true)
             }
         },
+        Family(name: "Replication", seeds: 600_000..<(600_000 + perFamily), nodes: 3...7, options: faulty) { nodes in
+            hub { $0.redundancy = replicated(nodes) }
+        },
+        Family(name: "MajorityQuorum+ColdSwap+faults", seeds: 700_000..<(700_000 + perFamily), nodes: 3...7, options: faulty) { _ in
+            hub {
+                $0.partitionTolerance = MajorityQuorum()
+                $0.migration = ColdSwap(handover: true)
+            }
+        },
     ]
 
     /// What one slice of a family found.
@@ -63,7 +83,7 @@ import Testing
         var outcome = Outcome(family: family.name)
         for seed in seeds {
             let nodes = family.nodes.lowerBound + Int(seed % UInt64(family.nodes.count))
-            let report = SimulatedCluster(seed: seed, nodes: nodes, configuration: family.configuration(nodes), options: options)
+            let report = SimulatedCluster(seed: seed, nodes: nodes, configuration: family.configuration(nodes), options: family.options)
                 .runRandomScenario()
             outcome.runs += 1
             outcome.events += report.eventCount

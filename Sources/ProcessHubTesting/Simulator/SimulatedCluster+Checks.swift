@@ -49,6 +49,7 @@ extension SimulatedCluster {
         for id in ids {
             let running = instances[id] ?? []
             checkChild(id, running: running, serving: serving, rf: rf, placed: placement?[id], into: &found)
+            if serving, let placed = placement?[id] { checkRoles(id, placed: placed, on: live, into: &found) }
             let listed = (registry[id] ?? []).sorted { $0.node < $1.node }
             if listed != running { found.add(.registryMismatch, "\(id) (lists \(listed.map { $0.node.name }), runs on \(running.map { $0.node.name }))") }
         }
@@ -86,8 +87,25 @@ extension SimulatedCluster {
             if !running.isEmpty { found.add(.resurrected, "\(id) on \(where_)") }
         case nil:
             if !running.isEmpty { found.add(.phantom, "\(id) on \(where_)") }
+        case .failed:
+            if !running.isEmpty { found.add(.failureHidden, "\(id), of a kind that never starts, runs on \(where_)") }
         default:
             if running.count > (serving ? rf : 0) { found.add(serving ? .duplicated : .minorityRuns, "\(id) on \(where_)") }
+        }
+    }
+
+    /// Each instance of a replicated child holds the role its placement gives it, as far as the
+    /// strategy signals that role: in active/passive, exactly one of them is active.
+    private func checkRoles(_ id: ChildID, placed: [NodeID], on slots: [Int], into found: inout ViolationList) {
+        let redundancy = configuration.redundancy
+        guard redundancy.signals(.active) || redundancy.signals(.passive) else { return }
+        for slot in slots {
+            guard let child = nodes[slot].children[id], placed.contains(nodes[slot].id) else { continue }
+            let expected = redundancy.mode(of: id, on: nodes[slot].id, nodes: placed)
+            let wrong = redundancy.signals(expected) ? child.role != expected : child.role.map { $0 != expected } ?? false
+            if wrong {
+                found.add(.wrongRole, "\(id) on \(nodes[slot].id.name) is \(child.role.map { "\($0)" } ?? "unsignalled"), its placement \(placed.map(\.name)) makes it \(expected)")
+            }
         }
     }
 

@@ -7,13 +7,14 @@ extension SimulatedCluster {
         switch effect {
         case .send(let envelope, let target): send(envelope, from: slot, to: target)
         case .startChildren(let launches): startChildren(launches, on: slot)
-        case .stopChildren(let ids, _): stopChildren(ids, on: slot)
+        case .stopChildren(let ids, let cause): stopChildren(ids, cause, on: slot)
         case .captureStates(let ids): captureStates(ids, on: slot)
-        case .sealCalls(let ids): for id in ids { nodes[slot].children[id]?.sealed = true }
+        case .sealCalls(let ids): sealCalls(ids, on: slot)
         case .deliverStates(let states, let release): deliverStates(states, release: release, on: slot)
         case .setTimer(let timer, let after): arm(timer, after: after, on: slot)
         case .cancelTimer(let timer): nodes[slot].timers[timer] = nil
         case .complete(let op, let outcome): completed(op, outcome, on: slot)
+        case .hook(.replicaRoles(let roles)): for (id, role) in roles { nodes[slot].children[id]?.role = role }
         case .hook, .registryChanged, .log: break  // in the trace already
         }
     }
@@ -61,33 +62,92 @@ extension SimulatedCluster {
             if let running = nodes[slot].children[launch.id] {
                 violation(.supervisorMisuse, "\(nodes[slot].id.name) asked to start \(launch.id), which already runs there as \(running.actorID)")
                 reports.append(.started(launch.id, running.actorID))
+            } else if launch.spec.kind == SimulatedCluster.failingKind {
+                reports.append(.startFailed(launch.id, ChildError(.startFailed, "a simulated kind that never starts")))
             } else if options.startFailureRate > 0, Double.random(in: 0..<1, using: &random) < options.startFailureRate {
+                startFailedByChance(launch.id, on: slot)
                 reports.append(.startFailed(launch.id, ChildError(.startFailed, "simulated start failure")))
             } else {
+                if let state = launch.state { checkHandedOver(launch.id, SimulatedChild.counter(from: state), on: slot) }
                 let actorID = nodes[slot].newActorID()
                 nodes[slot].children[launch.id] = SimulatedChild(
-                    actorID: actorID, counter: SimulatedChild.counter(from: launch.state), holdsCalls: launch.holdsCalls)
+                    actorID: actorID, counter: SimulatedChild.counter(from: launch.state), holdsCalls: launch.holdsCalls, at: now)
                 reports.append(.started(launch.id, actorID))
             }
         }
         report(reports, on: slot)
     }
 
-    /// Stops at once; every id is answered, even one that was not running.
-    private func stopChildren(_ ids: [ChildID], on slot: Int) {
-        for id in ids { nodes[slot].children[id] = nil }
+    /// Stops at once; every id is answered, even one that was not running. An origin that
+    /// stops after its state was captured must not have served a call since.
+    private func stopChildren(_ ids: [ChildID], _ cause: StopCause, on slot: Int) {
+        for id in ids {
+            if cause == .migrated, var child = nodes[slot].children[id], let captured = captures[id], captured.actorID == child.actorID {
+                child.catchUp(to: now)
+                if child.counter != captured.value {
+                    violation(.lostIncrements, "\(id) on \(nodes[slot].id.name) served \(child.counter &- captured.value) calls after its state (\(captured.value)) was captured")
+                }
+            }
+            nodes[slot].children[id] = nil
+        }
         report(ids.map { .stopped($0) }, on: slot)
     }
 
-    private func captureStates(_ ids: [ChildID], on slot: Int) {
-        report(ids.map { .stateCaptured($0, nodes[slot].children[$0]?.payload) }, on: slot)
+    /// A sealed child serves no call: what it served up to now is counted first.
+    private func sealCalls(_ ids: [ChildID], on slot: Int) {
+        for id in ids {
+            nodes[slot].children[id]?.catchUp(to: now)
+            nodes[slot].children[id]?.sealed = true
+        }
     }
 
+    /// Captures each counter as it is now, and remembers it: the child's next instance must
+    /// start from exactly this value.
+    private func captureStates(_ ids: [ChildID], on slot: Int) {
+        var reports: [SupervisorReport] = []
+        for id in ids {
+            nodes[slot].children[id]?.catchUp(to: now)
+            let child = nodes[slot].children[id]
+            if let child { captures[id] = CapturedState(actorID: child.actorID, value: child.counter) }
+            reports.append(.stateCaptured(id, child?.payload))
+        }
+        report(reports, on: slot)
+    }
+
+    /// A held instance takes its state (it must not have served a call before) and serves calls.
     private func deliverStates(_ states: [ChildID: HandoverPayload], release: [ChildID], on slot: Int) {
-        for (id, state) in states { nodes[slot].children[id]?.counter = SimulatedChild.counter(from: state) }
+        for (id, state) in states.sorted(by: { $0.key < $1.key }) {
+            guard var child = nodes[slot].children[id] else { continue }
+            child.catchUp(to: now)
+            if child.counter != child.startValue {
+                violation(.lostIncrements, "\(id) on \(nodes[slot].id.name) served \(child.counter &- child.startValue) calls before its state came; they are overwritten")
+            }
+            let value = SimulatedChild.counter(from: state)
+            checkHandedOver(id, value, on: slot)
+            child.counter = value
+            nodes[slot].children[id] = child
+        }
         for id in release {
+            nodes[slot].children[id]?.catchUp(to: now)
             nodes[slot].children[id]?.holdsCalls = false
             nodes[slot].children[id]?.sealed = false
+        }
+    }
+
+    /// A handed-over value must be the one its origin's last capture took.
+    private func checkHandedOver(_ id: ChildID, _ value: UInt64, on slot: Int) {
+        guard let captured = captures[id], captured.value != value else { return }
+        violation(.lostIncrements, "\(id) on \(nodes[slot].id.name) got \(value), its origin \(captured.actorID) captured \(captured.value)")
+    }
+
+    /// A child that failed to start by chance is no longer expected to run (a start the hub
+    /// does not retry); one still starting is judged when its operation answers.
+    private func startFailedByChance(_ id: ChildID, on slot: Int) {
+        note("\(id) fails to start", node: slot)
+        switch truth.states[id] {
+        case .wanted: truth.states[id] = .uncertain
+        case .starting: truth.failedWhileStarting.insert(id)
+        default: break
         }
     }
 

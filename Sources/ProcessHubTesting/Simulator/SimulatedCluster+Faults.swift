@@ -41,6 +41,8 @@ extension SimulatedCluster {
         guard let slot else { return note("crash skipped: too few nodes") }
         note("crash \(SimulationTrace.name(nodes[slot].id))", node: slot)
         forgetChildrenKnownOnlyBy(slot)
+        // During a split, what the node knew goes with it: its side cannot be asked to serve it.
+        knownAtSplit[slot] = nil
         nodes[slot].alive = false
         nodes[slot].children = [:]
         nodes[slot].timers = [:]
@@ -101,6 +103,7 @@ extension SimulatedCluster {
             }
         }
         rememberWhatEachNodeKnows()
+        currentSplit = (cutOff, { if case .oneWay = shape { true } else { false } }())
         cut(directions)
     }
 
@@ -127,6 +130,12 @@ extension SimulatedCluster {
     func join() {
         guard nodes.count < options.maxNodes + 4 else { return note("join skipped") }
         let slot = addNode()
+        if let split = currentSplit {
+            // A node that joins during a split joins the side that was not cut off.
+            cut(split.cutOff.flatMap { far in
+                split.oneWay ? [SlotPair(from: slot, to: far)] : [SlotPair(from: slot, to: far), SlotPair(from: far, to: slot)]
+            })
+        }
         start(slot)
         reconnectAll()
     }
@@ -138,6 +147,7 @@ extension SimulatedCluster {
         nodes[slot].alive = false
         nodes[slot].gone = true
         nodes[slot].children = [:]
+        knownAtSplit[slot] = nil
         disconnect(slot, reason: .left, delay: .milliseconds(1) ... .milliseconds(5))
         abandonOperations(on: slot)
     }

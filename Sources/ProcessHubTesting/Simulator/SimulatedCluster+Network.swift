@@ -114,6 +114,7 @@ extension SimulatedCluster {
     /// Removes every cut. A link that lost messages but was not noticed yet is closed now (both
     /// sides told), then every pair that can reconnects.
     func healEverything() {
+        currentSplit = nil
         guard !network.blocked.isEmpty || network.links.values.contains(where: \.damaged) else { return }
         note("heal")
         network.blocked = []

@@ -15,10 +15,17 @@ struct GroundTruth {
         case stopped
         /// Nobody can tell (a request timed out, or its node crashed): it runs at most once.
         case uncertain
+        /// Of a kind that never starts, and its start was answered: it must not run.
+        case failed
     }
 
     var states: [ChildID: State] = [:]
     var nextChild = 1
+    /// Children whose latest start is of ``SimulatedCluster/failingKind``.
+    var failing: Set<ChildID> = []
+    /// Children still starting that failed to start by chance somewhere: their start's answer
+    /// cannot make them wanted.
+    var failedWhileStarting: Set<ChildID> = []
 
     func ids(in state: State) -> [ChildID] { states.filter { $0.value == state }.keys.sorted() }
 }
@@ -38,6 +45,9 @@ struct PendingOperation {
 }
 
 extension SimulatedCluster {
+    /// The kind of child whose every start fails (``SimulationOptions/failingKindRate``).
+    static let failingKind: HubKind = "simulated-failing"
+
     private func newOperation(_ kind: PendingOperation.Kind, on slot: Int) -> OperationID {
         let op = OperationID(nextOperation)
         nextOperation += 1
@@ -59,8 +69,17 @@ extension SimulatedCluster {
             }
         }
         let previous = Dictionary(uniqueKeysWithValues: ids.compactMap { id in truth.states[id].map { (id, $0) } })
-        for id in ids { truth.states[id] = .starting }
-        let specs = ids.map { ChildSpec(id: $0, kind: "simulated", encodedArguments: []) }
+        for id in ids {
+            truth.states[id] = .starting
+            truth.failedWhileStarting.remove(id)
+            // Drawn only when asked for, so that schedules without failing kinds stay the same.
+            if options.failingKindRate > 0, Double.random(in: 0..<1, using: &random) < options.failingKindRate {
+                truth.failing.insert(id)
+            } else {
+                truth.failing.remove(id)
+            }
+        }
+        let specs = ids.map { ChildSpec(id: $0, kind: truth.failing.contains($0) ? Self.failingKind : "simulated", encodedArguments: []) }
         let op = newOperation(.start(ids, previous: previous), on: slot)
         deliver(.command(op, .start(specs, StartCommand(awaited: awaited))), to: slot)
     }
@@ -120,14 +139,22 @@ extension SimulatedCluster {
     private func startAnswered(_ ids: [ChildID], previous: [ChildID: GroundTruth.State], _ outcome: OperationOutcome) {
         switch outcome {
         case .dispatched, .done:
-            for id in ids { truth.states[id] = .wanted }
+            for id in ids { truth.states[id] = startedState(id) }
         case .failed:
             // Refused as a whole: nothing was started.
             for id in ids { truth.states[id] = previous[id] }
         case .children(let outcomes):
             let succeeded = Self.succeeded(outcomes)
-            for id in ids { truth.states[id] = succeeded.contains(id) ? .wanted : .uncertain }
+            let hidden = ids.filter { truth.failing.contains($0) && succeeded.contains($0) }
+            if !hidden.isEmpty { violation(.failureHidden, "\(hidden.count) children of a kind that never starts were reported started: \(SimulationTrace.ids(hidden, limit: 8))") }
+            for id in ids { truth.states[id] = succeeded.contains(id) ? startedState(id) : truth.failing.contains(id) ? .failed : .uncertain }
         }
+    }
+
+    /// What a start reported successful (or dispatched) leaves: wanted, unless it cannot run.
+    private func startedState(_ id: ChildID) -> GroundTruth.State {
+        if truth.failing.contains(id) { return .failed }
+        return truth.failedWhileStarting.remove(id) != nil ? .uncertain : .wanted
     }
 
     private func stopAnswered(_ ids: [ChildID], _ outcome: OperationOutcome) {

@@ -44,11 +44,41 @@ final class SimulatedNode {
 
 /// A child as the simulated supervisor runs it: a counter for a state, and whether its calls
 /// are held (started for a HotSwap handover, or sealed on its way out).
+///
+/// The counter stands for a child under steady load: it serves one call per virtual
+/// millisecond whenever its calls are neither held nor sealed. It is brought up to date lazily
+/// (``catchUp(to:)``) whenever the simulator touches the child, so idle children cost nothing.
 struct SimulatedChild {
     var actorID: ActorID
     var counter: UInt64
     var holdsCalls: Bool
     var sealed = false
+    /// The counter it started with (the state its start carried, or 0).
+    var startValue: UInt64
+    /// Up to when its calls have been counted.
+    var countedUntil: Int64
+    /// The replica role its machine last signalled (nil: none yet).
+    var role: ReplicaMode?
+
+    init(actorID: ActorID, counter: UInt64, holdsCalls: Bool, at time: Int64 = 0) {
+        self.actorID = actorID
+        self.counter = counter
+        self.holdsCalls = holdsCalls
+        self.startValue = counter
+        self.countedUntil = time
+    }
+
+    /// Whether it serves calls now.
+    var serves: Bool { !holdsCalls && !sealed }
+
+    /// Counts the calls served since the last catch-up, one a millisecond while it serves.
+    mutating func catchUp(to time: Int64) {
+        guard time > countedUntil else { return }
+        guard serves else { return countedUntil = time }
+        let calls = (time - countedUntil) / 1_000_000
+        counter &+= UInt64(calls)
+        countedUntil += calls * 1_000_000
+    }
 
     /// The counter as a handover payload: 8 bytes, little-endian.
     var payload: HandoverPayload { (0..<8).map { UInt8(truncatingIfNeeded: counter >> (8 * $0)) } }

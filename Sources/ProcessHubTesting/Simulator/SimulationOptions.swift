@@ -17,6 +17,12 @@ public struct SimulationOptions: Sendable, Hashable {
     public var supervisorDelay: ClosedRange<Duration>
     /// How likely one child start fails (`0` by default: starts always succeed).
     public var startFailureRate: Double
+    /// How likely a new child of a random scenario is of a kind whose start always fails (`0` by
+    /// default): its start must be reported failed, and it must never count as lost.
+    public var failingKindRate: Double
+    /// Whether random scenarios also join, crash, restart, stall and leave nodes while a split is
+    /// in effect (off by default, so that the schedules of existing seeds stay the same).
+    public var faultsDuringSplits: Bool
     /// At most this many children a random scenario starts in total.
     public var maxChildren: Int
     /// At most this many nodes a random scenario grows the cluster to (by joins).
@@ -41,6 +47,8 @@ public struct SimulationOptions: Sendable, Hashable {
         closeNoticeDelay: ClosedRange<Duration> = .milliseconds(10) ... .milliseconds(50),
         supervisorDelay: ClosedRange<Duration> = .microseconds(100) ... .milliseconds(1),
         startFailureRate: Double = 0,
+        failingKindRate: Double = 0,
+        faultsDuringSplits: Bool = false,
         maxChildren: Int = 300,
         maxNodes: Int = 7,
         maxSteps: Int = 10,
@@ -55,6 +63,8 @@ public struct SimulationOptions: Sendable, Hashable {
         self.closeNoticeDelay = closeNoticeDelay
         self.supervisorDelay = supervisorDelay
         self.startFailureRate = startFailureRate
+        self.failingKindRate = failingKindRate
+        self.faultsDuringSplits = faultsDuringSplits
         self.maxChildren = maxChildren
         self.maxNodes = maxNodes
         self.maxSteps = maxSteps

@@ -71,6 +71,14 @@ public struct SimulationViolation: Sendable, Hashable, CustomStringConvertible {
         case minorityNotPartitioned
         /// The machine asked its supervisor for something impossible (start a child twice).
         case supervisorMisuse
+        /// A start that failed was reported to its operation as a success.
+        case failureHidden
+        /// A planned move with handover lost counter increments: the origin served calls after
+        /// its state was captured, the target served calls before its state came, or the target
+        /// got another value than the one captured.
+        case lostIncrements
+        /// A replica does not hold the role (active or passive) its placement gives it.
+        case wrongRole
         /// The cluster did not settle within ``SimulationOptions/convergenceBound``.
         case noConvergence
     }

@@ -177,6 +177,8 @@ private struct ScenarioBuilder {
         let minority = Int.random(in: 1...max(1, nodes / 2), using: &random)
         let oneWay = Int.random(in: 0..<4, using: &random) == 0
         add(.split(oneWay ? .oneWay(minority: minority) : .groups(minority: minority)))
+        // Drawn only when asked for, so that schedules without such faults stay the same.
+        if options.faultsDuringSplits, Int.random(in: 0..<2, using: &random) == 0 { addFaultDuringSplit(using: &random) }
         time += options.detectionDelay.upperBound + options.closeNoticeDelay.upperBound + options.splitSettleTime
         add(.checkSplit)
         if Int.random(in: 0..<3, using: &random) == 0 {
@@ -185,6 +187,29 @@ private struct ScenarioBuilder {
         }
         time += .milliseconds(Int.random(in: 200...3_000, using: &random))
         add(.heal)
+    }
+
+    /// A join, a crash (with a restart), a leave or a stall soon after a split began. The split's
+    /// check waits until the fault is over and both sides noticed it.
+    mutating func addFaultDuringSplit(using random: inout SeededGenerator) {
+        time += .milliseconds(Int.random(in: 0...400, using: &random))
+        let roll = Int.random(in: 0..<4, using: &random)
+        if roll == 0, nodes < options.maxNodes {
+            nodes += 1
+            add(.join)
+        } else if roll == 1, !left, nodes >= 4 {
+            left = true
+            nodes -= 1
+            add(.leave())
+        } else if roll == 2 {
+            let pause = Duration.milliseconds(Int.random(in: 100...2_000, using: &random))
+            add(.stall(for: pause))
+            time += pause
+        } else {
+            let down = Duration.milliseconds(Int.random(in: 300...3_000, using: &random))
+            add(.crash(restartAfter: down))
+            time += down
+        }
     }
 }
 
