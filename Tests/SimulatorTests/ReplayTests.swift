@@ -10,7 +10,7 @@ import Testing
     for seed in seeds {
         let family = try #require(SeedSweepTests.families.first { $0.seeds.contains(seed) }, "no sweep family has seed \(seed)")
         let nodes = family.nodes.lowerBound + Int(seed % UInt64(family.nodes.count))
-        var options = SeedSweepTests.options
+        var options = family.options
         options.traceLimit = 1_000_000
         options.traceOnSuccess = true
         let report = SimulatedCluster(seed: seed, nodes: nodes, configuration: family.configuration(nodes), options: options)

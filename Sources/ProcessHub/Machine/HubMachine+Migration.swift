@@ -232,19 +232,25 @@ extension HubMachine {
 
     // MARK: The target's side
 
-    mutating func handoverDelivered(_ states: [ChildID: HandoverPayload], release: [ChildID]) {
-        for id in release { held[id] = nil }
-        let local = release.filter { children[$0] != nil }
+    /// `origin` hands over: only the instances held for it take its states and are released.
+    /// Another node's delivery for the same child (a duplicate that moved here too, or one that
+    /// came after the hold expired) must not overwrite what the instance has served since.
+    mutating func handoverDelivered(_ states: [ChildID: HandoverPayload], release: [ChildID], from origin: NodeID) {
+        let mine = release.filter { held[$0]?.origin == origin }
+        for id in mine { held[id] = nil }
+        let local = mine.filter { children[$0] != nil }
         let hosted = Set(local)
         guard !local.isEmpty else { return }
         effects.append(.deliverStates(states.filter { hosted.contains($0.key) }, release: local))
     }
 
     /// `ids` hold their calls until `origin` delivers their states, its departure, or the TTL.
+    /// An instance held already stays held for the node it waits for.
     mutating func hold(_ ids: [ChildID], for origin: NodeID) {
-        guard !ids.isEmpty else { return }
+        let new = ids.filter { held[$0] == nil }
+        guard !new.isEmpty else { return }
         if held.isEmpty { effects.append(.setTimer(.heldCallsExpiry, after: settings.heldCallsTTL)) }
-        for id in ids { held[id] = (origin, now) }
+        for id in new { held[id] = (origin, now) }
     }
 
     /// Releases the instances whose handover can no longer come: from `origin`, or too old.

@@ -116,8 +116,11 @@ extension HubMachine {
                 accepted.append(draft)
             }
         }
+        // Only instances launched for this request hold their calls: one that already runs or
+        // starts here (a duplicate's, or another move's) was not started holding.
+        let launched = accepted.filter { children[$0.id] == nil }.map(\.id)
         startLocally(accepted, waiter: .inbound(key), states: request.states, holdsCalls: request.holdsCalls)
-        if request.holdsCalls { hold(accepted.map(\.id), for: peer) }
+        if request.holdsCalls { hold(launched, for: peer) }
     }
 
     /// Why this node refuses to start `draft` for a peer, if it does.

@@ -152,7 +152,7 @@ package struct HubMachine: Sendable {
         case .moved(let ids, let target): withdrawn(ids, by: peer, inTransitTo: target)
         case .actorUpdated(let id, let actorID): actorUpdated(id, actorID, by: peer)
         case .snapshot(let part): snapshotReceived(part, from: peer)
-        case .handoverDelivery(let states, let release): handoverDelivered(states, release: release)
+        case .handoverDelivery(let states, let release): handoverDelivered(states, release: release, from: peer)
         case .draining: peerDrains(peer)
         case .leaving: peerLeaves(peer)
         }

@@ -51,8 +51,8 @@ public final class SimulatedCluster {
     var deliveryLog: [DeliveryRecord]?
     /// The partition strategy's view of each node, fed the membership events its machine processed.
     var quorumModels: [Int: QuorumModel] = [:]
-    /// The last state captured of each child on its way out, with the instance it came from.
-    var captures: [ChildID: CapturedState] = [:]
+    /// The states captured of each child on its way out, by the instance they came from.
+    var captures: [ChildID: [ActorID: UInt64]] = [:]
     /// The split in effect: the slots cut off, and whether only one way (joins take the other side).
     var currentSplit: (cutOff: [Int], oneWay: Bool)?
     private var hasRun = false
@@ -204,12 +204,6 @@ public final class SimulatedCluster {
             steps: scenario.steps, virtualDuration: .nanoseconds(now), messageCount: messageCount,
             eventCount: eventCount)
     }
-}
-
-/// A child's counter as its migration's capture took it.
-struct CapturedState {
-    var actorID: ActorID
-    var value: UInt64
 }
 
 // MARK: Reads
