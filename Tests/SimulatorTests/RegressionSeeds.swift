@@ -37,6 +37,9 @@ enum RegressionSeeds {
         Case(family: "Singularity+MajorityQuorum+HotSwap", seed: 501_036, found: "lost after the cluster settled"),
         Case(family: "Singularity+MajorityQuorum+HotSwap", seed: 501_146, found: "lost after the cluster settled"),
         Case(family: "Singularity+MajorityQuorum+HotSwap", seed: 501_621, found: "lost after the cluster settled"),
+        Case(family: "MajorityQuorum+ColdSwap+faults", seed: 700_256, found: "no convergence: an orphan whose restart fails on its owner every time (a kind that never starts) is asked for again every second, forever"),
+        Case(family: "MajorityQuorum+ColdSwap+faults", seed: 700_500, found: "no convergence: an orphan whose restart fails on its owner is asked for forever"),
+        Case(family: "MajorityQuorum+ColdSwap+faults", seed: 700_620, found: "no convergence: after a split, an orphan whose restart fails on its owner is asked for forever"),
     ]
 }
 

@@ -69,11 +69,23 @@ extension HubMachine {
         if !missing.isEmpty { startLocally(missing, waiter: nil) }
     }
 
-    /// The owner refused to restart some orphans because they were stopped on purpose: this node
-    /// missed that stop, and learns it now instead of at the next sync round.
+    /// What the owner made of the orphans this node asked it to restart. Refused because they
+    /// were stopped on purpose: this node missed that stop, and learns it now instead of at the
+    /// next sync round. Failed to start (the child's own start threw, or its kind cannot start
+    /// there): the owner tried, the way a start the hub does not retry fails, so this node stops
+    /// asking; asking on would retry a child that cannot start forever.
     mutating func recoveryReplied(_ outcomes: [ChildStartOutcome]) {
-        for outcome in outcomes where outcome.error?.code == .stopped {
-            if let orphan = orphans[outcome.childID] { rememberStop(outcome.childID, epoch: orphan.draft.epoch) }
+        for outcome in outcomes {
+            guard let code = outcome.error?.code, let orphan = orphans[outcome.childID] else { continue }
+            switch code {
+            case .stopped:
+                rememberStop(outcome.childID, epoch: orphan.draft.epoch)
+            case .startFailed, .unknownKind, .invalidArguments:
+                log(.warning, "\(local) gives up on \(outcome.childID): its restart failed on the owner")
+                orphans[outcome.childID] = nil
+            case .noResponse, .notFound, .partitioned:
+                break
+            }
         }
     }
 }
