@@ -24,7 +24,7 @@ import Testing
         return configuration
     }
 
-    /// Seeds per family: 8 families × 1 275 ≥ 10 000 schedules.
+    /// Seeds per family: 9 families × 1 275 ≥ 10 000 schedules.
     static let perFamily: UInt64 = 1_275
 
     /// The families that also see start failures and faults during splits.
@@ -64,6 +64,12 @@ import Testing
             hub {
                 $0.partitionTolerance = MajorityQuorum()
                 $0.migration = ColdSwap(handover: true)
+            }
+        },
+        Family(name: "DynamicQuorum+HotSwap+faults", seeds: 900_000..<(900_000 + perFamily), nodes: 3...7, options: faulty) { _ in
+            hub {
+                $0.partitionTolerance = DynamicQuorum(quorumSize: 60, thresholdTime: .seconds(5))
+                $0.migration = HotSwap(handover: true)
             }
         },
     ]

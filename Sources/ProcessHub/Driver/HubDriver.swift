@@ -92,10 +92,9 @@ final class HubDriver: HubCoordinator {
 
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
-    /// The machine does not yet run strategies that keep their own state across nodes (``Guided``
-    /// and ``CentralizedLoadBalancer`` learn placements and loads, ``DynamicQuorum`` shares its
-    /// log of departures, all through the strategy host), ``Gossip``, migration consent, or hubs
-    /// on local-only nodes.
+    /// The machine does not yet run distribution strategies that learn state from their peers
+    /// through the strategy host (``Guided`` learns placements, ``CentralizedLoadBalancer``
+    /// loads), ``Gossip``, migration consent, or hubs on local-only nodes.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
@@ -103,7 +102,6 @@ final class HubDriver: HubCoordinator {
         guard configuration.distribution is ConsistentHashing else { return false }
         guard configuration.synchronization is PubSub else { return false }
         guard configuration.migration.consent == nil else { return false }
-        guard !(configuration.partitionTolerance is DynamicQuorum) else { return false }
         return !node.system.isLocalOnly
     }
 

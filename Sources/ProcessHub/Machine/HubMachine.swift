@@ -155,6 +155,7 @@ package struct HubMachine: Sendable {
         case .handoverDelivery(let states, let release): handoverDelivered(states, release: release, from: peer)
         case .draining: peerDrains(peer)
         case .leaving: peerLeaves(peer)
+        case .quorumState(let state): quorumStateReceived(state, from: peer)
         }
     }
 

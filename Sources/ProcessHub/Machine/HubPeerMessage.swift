@@ -58,6 +58,9 @@ enum HubPeerMessage: Sendable, Codable {
     case draining
     /// The sender leaves the hub.
     case leaving
+    /// The sender's partition policy state (``PartitionPolicy/sharedState(at:)``), sent to a
+    /// node that just joined.
+    case quorumState([UInt8])
 
     var summary: String {
         switch self {
@@ -75,6 +78,7 @@ enum HubPeerMessage: Sendable, Codable {
         case .handoverDelivery(let s, let r): "handover(\(s.count) states, \(r.count) released)"
         case .draining: "draining"
         case .leaving: "leaving"
+        case .quorumState(let bytes): "quorumState(\(bytes.count) bytes)"
         }
     }
 }
