@@ -35,7 +35,8 @@ extension HubDriver {
             }
         }
         let command = StartCommand(
-            awaited: true, timeout: options.timeout, checkExisting: options.checkExisting, metadata: Self.metadata(of: specs, options))
+            awaited: true, timeout: options.timeout, checkExisting: options.checkExisting, metadata: Self.metadata(of: specs, options),
+            placement: configuration.distribution.placesByChildMapping ? options.childMapping ?? [:] : [:])
         return Task(executorPreference: OffLoopExecutor.shared) {
             await HubTracing.startChildren(hub: self.hubID, count: specs.count, nodes: nodes) {
                 var result = Self.startResult(await self.perform(.start(specs, command)), specs: specs)

@@ -92,14 +92,13 @@ final class HubDriver: HubCoordinator {
 
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
-    /// The machine does not yet run distribution strategies that learn state from their peers
-    /// through the strategy host (``Guided`` learns placements, ``CentralizedLoadBalancer``
-    /// loads), ``Gossip``, migration consent, or hubs on local-only nodes.
+    /// The machine does not yet run ``CentralizedLoadBalancer`` (it learns its peers' loads
+    /// through the strategy host), ``Gossip``, migration consent, or hubs on local-only nodes.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
         if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
-        guard configuration.distribution is ConsistentHashing else { return false }
+        guard !(configuration.distribution is CentralizedLoadBalancer) else { return false }
         guard configuration.synchronization is PubSub else { return false }
         guard configuration.migration.consent == nil else { return false }
         return !node.system.isLocalOnly

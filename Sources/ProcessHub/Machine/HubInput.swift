@@ -72,16 +72,20 @@ package struct StartCommand: Sendable, Hashable {
     package var checkExisting: Bool
     /// Metadata stored with each child.
     package var metadata: [ChildID: ChildMetadata]
+    /// The nodes each child must run on, when the distribution strategy places by the start's
+    /// mapping (``DistributionStrategy/placesByChildMapping``); empty otherwise.
+    package var placement: [ChildID: [NodeID]]
 
     /// Creates the options.
     package init(
         awaited: Bool = true, timeout: Duration = .seconds(10), checkExisting: Bool = true,
-        metadata: [ChildID: ChildMetadata] = [:]
+        metadata: [ChildID: ChildMetadata] = [:], placement: [ChildID: [NodeID]] = [:]
     ) {
         self.awaited = awaited
         self.timeout = timeout
         self.checkExisting = checkExisting
         self.metadata = metadata
+        self.placement = placement
     }
 }
 

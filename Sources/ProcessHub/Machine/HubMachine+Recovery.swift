@@ -15,7 +15,11 @@ extension HubMachine {
         var theirs: [NodeID: [RegistryEntryDraft]] = [:]
         let now = self.now, grace = settings.orphanGrace
         for id in ids {
-            guard let orphan = orphans[id], let owner = placement[id]?.first else { continue }
+            guard let orphan = orphans[id] else { continue }
+            guard let owner = placement[id]?.first else {
+                if distribution.placesByChildMapping { forgetUnplaceable(id) }
+                continue
+            }
             if let target = orphan.inTransitTo, peers.contains(target), now - orphan.since < grace { continue }
             if owner == local {
                 mine.append(orphan.draft)

@@ -15,6 +15,7 @@ extension HubMachine {
         operations[op] = PendingOperation(
             awaited: options.awaited, order: specs.map(\.id), waiting: [:],
             drafts: Dictionary(uniqueKeysWithValues: drafts.map { ($0.id, $0) }))
+        for (id, nodes) in options.placement { mappedPlacement[id] = nodes }
         if !options.awaited { effects.append(.complete(op, .dispatched)) }
         effects.append(.setTimer(.operationDeadline(op), after: options.timeout))
         dispatch(drafts, for: op)
@@ -61,7 +62,7 @@ extension HubMachine {
 
     /// Places `drafts` on the current nodes and sends each node its share.
     mutating func dispatch(_ drafts: [RegistryEntryDraft], for op: OperationID) {
-        let placement = distribution.belongsTo(drafts.map(\.id), replicationFactor: replicationFactor, nodes: placementNodes)
+        let placement = placementOf(drafts.map(\.id))
         var shares: [NodeID: [RegistryEntryDraft]] = [:]
         for draft in drafts {
             let nodes = placement[draft.id] ?? []
@@ -94,7 +95,8 @@ extension HubMachine {
             var chunkStates: [ChildID: HandoverPayload] = [:]
             for draft in chunk { chunkStates[draft.id] = states[draft.id] }
             send(.startChildren(StartChildren(
-                requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls)),
+                requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls,
+                placement: mappedPlacement(of: chunk.map(\.id), startingOn: node))),
                 to: node)
             return requestID
         }
@@ -106,6 +108,7 @@ extension HubMachine {
 
     mutating func startRequested(_ request: StartChildren, by peer: NodeID) {
         guard peers.contains(peer) else { return }
+        learnPlacement(from: request)
         let key = InboundKey(peer: peer, requestID: request.requestID)
         inbound[key] = InboundStart(remaining: Set(request.children.map(\.id)))
         var accepted: [RegistryEntryDraft] = []

@@ -56,6 +56,9 @@ package struct HubMachine: Sendable {
     var tombstones: [ChildID: TombstoneRecord] = [:]
     /// Children the registry listed whose every instance was lost, kept until someone runs them.
     var orphans: [ChildID: Orphan] = [:]
+    /// With a strategy that places by the start's mapping: each child's nodes as its start named
+    /// them or as the registry last listed them (see ``HubMachine/placementOf(_:)``).
+    var mappedPlacement: [ChildID: [NodeID]] = [:]
     /// Snapshot parts received so far, by sender.
     var snapshotIDs: [NodeID: Set<ChildID>] = [:]
     /// Local children that may be duplicates, checked when ``HubTimer/duplicateCheck`` fires.
@@ -270,7 +273,9 @@ package struct HubMachine: Sendable {
     }
 
     mutating func publish(_ changes: [RegistryChange]) {
-        if !changes.isEmpty { effects.append(.registryChanged(changes)) }
+        guard !changes.isEmpty else { return }
+        effects.append(.registryChanged(changes))
+        if distribution.placesByChildMapping { rememberMappedPlacement(of: changes) }
     }
 
     mutating func newRequestID() -> UInt64 {

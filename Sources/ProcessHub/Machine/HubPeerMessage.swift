@@ -111,6 +111,8 @@ struct StartChildren: Sendable, Codable {
     var states: [ChildID: HandoverPayload]
     /// The new instances hold their calls until a ``HubPeerMessage/handoverDelivery(states:release:)``.
     var holdsCalls: Bool
+    /// Each child's nodes, when the strategy places by the start's mapping (empty otherwise).
+    var placement: [ChildID: [NodeID]] = [:]
 }
 
 /// A child to start, with the row version its registration will carry.

@@ -49,6 +49,12 @@ public protocol DistributionStrategy: Sendable {
     /// ``StableHash``). A non-deterministic strategy may return `0`.
     func signature(of nodes: [NodeID]) -> UInt64
 
+    /// Whether each start names its children's nodes (``StartOptions/childMapping``), as
+    /// ``Guided`` does: the hub then keeps every child where its start (or its latest move) put
+    /// it, never moves it when nodes join, and a child whose nodes are all gone has nowhere to
+    /// run. ``belongsTo(_:replicationFactor:nodes:)`` is not asked. The default is `false`.
+    var placesByChildMapping: Bool { get }
+
     /// Checks a batch on the originating node before anything is dispatched (ProcessHub's
     /// `children_init`): throw to refuse the whole batch. The default accepts everything.
     func validate(_ children: [ChildSpec], options: StartOptions, context: PlacementContext) throws(HubError)
@@ -91,6 +97,9 @@ extension DistributionStrategy {
 
     /// Ignores it.
     public func received(_ children: [ChildStartData]) {}
+
+    /// Placement is the strategy's.
+    public var placesByChildMapping: Bool { false }
 
     /// Returns `self`: the strategy needs nothing from the hub.
     public func attach(to host: StrategyHost) -> any DistributionStrategy { self }
