@@ -156,11 +156,13 @@ extension HubDriver {
 
     // MARK: The rest
 
-    /// Hubs on local-only nodes run on `HubCore` (``runs(_:on:)``), so a driver's node is never
-    /// local-only: its registry already names the node as peers reach it.
+    /// The explicit form of following a promotion: fails with ``HubError/Code/notAlive`` while
+    /// the node is local-only. The rename happened when the node was promoted
+    /// (``followPromotion()``); peers get this node's slots in the snapshot every announce brings.
     func promote() async throws(HubError) {
         if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
         if system.isLocalOnly { throw HubError(.notAlive, "node \(localNode) is local-only: promote the node first") }
+        if let old = renameReadSide(to: localNode) { await supervisor.renameNode(old, to: localNode) }
     }
 
     func status() async -> HubNodeStatus {

@@ -33,6 +33,8 @@ extension HubDriver {
             for (id, mode) in roles.sorted(by: { $0.key < $1.key }) { await supervisor.hooks(of: id)?.hooks.signal(mode) }
         case .redistribution(let kind, let nodes, let done):
             await dispatch(done ? .postRedistribution : .preRedistribution, RedistributionEvent(kind: kind, nodes: nodes))
+        case .childrenForwarded(let forwards):
+            await dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards))
         case .childrenRedistributing(let ids, let kind, let target):
             await dispatch(.preChildrenRedistribution, ChildrenRedistributionEvent(children: ids, kind: kind, node: target))
         case .migrationBegan(let id, let count, let target):

@@ -83,7 +83,11 @@ final class HubDriver: HubCoordinator {
         self.hooks = configuration.hooks.copy()
         self.metrics = HubMetrics(hub: configuration.hubID, node: node.id)
         self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
-        self.unstarted = Mutex(HubMachine(local: node.id, configuration: configuration, seed: seed))
+        let machine = HubMachine(local: node.id, configuration: configuration, seed: seed)
+        // The read side knows this node from the start: a start right after the hub started
+        // checks its mapping against the hub's nodes before the owner loop ran once.
+        self.summary.withLock { $0.update(from: machine) }
+        self.unstarted = Mutex(machine)
         self.registry = ChildRegistry(localNode: node.id, writeChunk: configuration.tuning.registryWriteChunk)
         (inputs, inbox) = AsyncStream.makeStream(of: HubInput.self)
     }
@@ -93,15 +97,35 @@ final class HubDriver: HubCoordinator {
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
     /// The machine does not yet run ``CentralizedLoadBalancer`` (it learns its peers' loads
-    /// through the strategy host), ``Gossip``, migration consent, or hubs on local-only nodes.
+    /// through the strategy host), ``Gossip``, or migration consent.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
         if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
         guard !(configuration.distribution is CentralizedLoadBalancer) else { return false }
         guard configuration.synchronization is PubSub else { return false }
-        guard configuration.migration.consent == nil else { return false }
-        return !node.system.isLocalOnly
+        return configuration.migration.consent == nil
+    }
+
+    /// ProcessHub's `promote_to_node`: the moment a local-only node is promoted (before it
+    /// listens, so no peer ever sees the old identity), the read side and the supervisor are
+    /// renamed at once and the machine hears it before any input from a peer.
+    private func followPromotion() {
+        guard node.system.isLocalOnly else { return }
+        node.system.onPromotion { [weak self, supervisor] _, new in
+            guard let self, let old = self.renameReadSide(to: new) else { return }
+            Task { await supervisor.renameNode(old, to: new) }
+        }
+    }
+
+    /// Renames this node on the read side (registry and summary) at once, and tells the machine;
+    /// returns the old identity, or `nil` when it already had `new`.
+    func renameReadSide(to new: NodeID) -> NodeID? {
+        let old = registry.renameLocalNode(to: new)
+        guard old != new else { return nil }
+        summary.withLock { $0.hubNodes = $0.hubNodes.map { $0 == old ? new : $0 } }
+        inbox.yield(.renamed(to: new))
+        return old
     }
 
     /// Starts a hub on `node` with this driver.
@@ -123,12 +147,13 @@ final class HubDriver: HubCoordinator {
         }
         state.withLock { $0.endpoints = (endpoint, control) }
         await supervisor.setEvents(.init(
-            restarted: { [inbox, metrics, hooks, local = node.id] id, actorID in
+            restarted: { [inbox, metrics, hooks, system = node.system] id, actorID in
                 metrics.restarted.increment()
                 inbox.yield(.supervisor([.restarted(id, actorID)]))
-                await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: local, actorID: actorID))
+                await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: system.nodeID, actorID: actorID))
             },
             gone: { [inbox] id, _ in inbox.yield(.supervisor([.ended(id)])) }))
+        followPromotion()
         let events = node.events
         own { [inbox, weak self] in
             for await event in events {

@@ -74,6 +74,9 @@ package enum HubEvent: Sendable, Hashable {
     /// A topology batch's redistribution after `nodes` joined or left begins, or is `done`
     /// (``HookKey/preRedistribution``, ``HookKey/postRedistribution``).
     case redistribution(RedistributionKind, nodes: [NodeID], done: Bool)
+    /// This node passed a peer's start of these children on to the nodes they are placed on
+    /// (``HookKey/childrenForwarded``).
+    case childrenForwarded([NodeID: [ChildID]])
     /// These local children are about to move to `node` (``HookKey/preChildrenRedistribution``).
     case childrenRedistributing([ChildID], RedistributionKind, node: NodeID)
     /// Migration `id` of `children` children to `target` began here (it ends with

@@ -44,7 +44,10 @@ extension HubMachine {
         guard pendingTopology.isEmpty else { return effects.append(.setTimer(.reconcile, after: settings.debounce)) }
         recoverOrphans(ownedHereOnly: false)
         startMissingReplicas()
-        rebalance()
+        // A strategy whose answer may change without a topology change (loads, a user's rule)
+        // moves children on joins and leaves only, as ProcessHub does; the periodic look would
+        // otherwise move them at every round.
+        if distribution.isDeterministic { rebalance() }
         if !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
     }
 

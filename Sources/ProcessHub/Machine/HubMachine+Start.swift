@@ -119,6 +119,7 @@ extension HubMachine {
                 accepted.append(draft)
             }
         }
+        accepted = forwardMisplaced(accepted, of: request, key)
         // Only instances launched for this request hold their calls: one that already runs or
         // starts here (a duplicate's, or another move's) was not started holding.
         let launched = accepted.filter { children[$0.id] == nil }.map(\.id)
@@ -167,6 +168,8 @@ extension HubMachine {
             migrationStarted(id, outcomes)
         case .recovery:
             recoveryReplied(outcomes)
+        case .forward(let key):
+            forwardReplied(outcomes, for: key)
         case .stop:
             break
         }
@@ -220,6 +223,8 @@ extension HubMachine {
                 // The host's instances went with it, and every peer holds the stop's tombstone, so
                 // nothing restarts them: the stop is done.
                 for id in request.childIDs { operationAnswered(op, id, from: request.peer, .success(ActorID(node: request.peer, serial: 0))) }
+            case .forward(let key):
+                for id in request.childIDs { inboundAnswered(key, id, .failure(ChildError(.noResponse, "\(request.peer) went down before it started \(id)"))) }
             case .recovery: break
             }
         }

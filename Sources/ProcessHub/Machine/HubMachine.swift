@@ -16,7 +16,7 @@ package struct HubMachine: Sendable {
     // MARK: Configuration
 
     /// This node.
-    package let local: NodeID
+    package internal(set) var local: NodeID
     package let settings: MachineSettings
     let distribution: any DistributionStrategy
     let redundancy: any RedundancyStrategy
@@ -126,6 +126,7 @@ package struct HubMachine: Sendable {
         case .received(let envelope, let from): received(envelope, from: from)
         case .command(let op, let command): accept(command, op)
         case .timerFired(let timer): timerFired(timer)
+        case .renamed(let new): renamed(to: new)
         case .supervisor(let reports):
             reports.forEach { supervisor($0) }
             noteIfMisplaced(startedInBatch)

@@ -99,6 +99,9 @@ enum StartPurpose: String, Sendable, Codable {
     case recovery
     /// A move decided by the hub or asked for by a user.
     case migration
+    /// A user's start passed on by a node the children are not placed on (a strategy whose
+    /// placement is not the same on every node): the receiver starts them as sent.
+    case forwarded
 }
 
 /// The body of ``HubPeerMessage/startChildren(_:)``.

@@ -91,6 +91,7 @@ extension SimulationTrace {
         case .command(let op, let command): return "command \(op) \(describe(command))"
         case .timerFired(let timer): return "timer \(timer)"
         case .supervisor(let reports): return "supervisor " + reports.map(describe).joined(separator: ", ")
+        case .renamed(let node): return "renamed to \(node)"
         }
     }
 
