@@ -180,3 +180,17 @@ extension HubDriver {
         tell(.resetQuorumSize(size))
     }
 }
+
+/// The driver serves its strategies' host: reads from the read side, messages through the
+/// machine, so a strategy's message travels in order with the hub's own.
+extension HubDriver: StrategyHostBackend {
+    var pendingTopologyWork: Int { summary.withLock { $0.pendingTopologyWork } }
+
+    func isMember(_ node: NodeID) -> Bool {
+        node == localNode || summary.withLock { $0.hubNodes.contains(node) || $0.peers.contains(node) }
+    }
+
+    func sendStrategyMessage(_ envelope: StrategyEnvelope, to peers: [NodeID]) async {
+        inbox.yield(.strategyMessage(envelope, to: peers))
+    }
+}

@@ -31,7 +31,9 @@ final class HubDriver: HubCoordinator {
     let logger: Logger
     /// The read side: lookups never wait for the owner loop.
     let registry: ChildRegistry
-    private let inbox: AsyncStream<HubInput>.Continuation
+    /// What this hub's strategies use to talk to their peers (``StrategyHost``).
+    let strategyHost: StrategyHost
+    let inbox: AsyncStream<HubInput>.Continuation
     private let inputs: AsyncStream<HubInput>
     private let origin = ContinuousClock.now
     /// The machine until the owner loop takes it; from then on only the loop holds it.
@@ -77,6 +79,10 @@ final class HubDriver: HubCoordinator {
 
     /// A driver for `configuration`'s hub on `node`; ``start()`` makes it run.
     init(configuration: HubConfiguration, node: ClusterNode, logger: Logger, seed: UInt64 = .random(in: 0 ... .max)) {
+        let strategyHost = StrategyHost(localNode: node.id, logger: logger)
+        var configuration = configuration
+        configuration.distribution = configuration.distribution.attach(to: strategyHost)
+        self.strategyHost = strategyHost
         self.configuration = configuration
         self.node = node
         self.logger = logger
@@ -96,13 +102,11 @@ final class HubDriver: HubCoordinator {
 
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
-    /// The machine does not yet run ``CentralizedLoadBalancer`` (it learns its peers' loads
-    /// through the strategy host), ``Gossip``, or migration consent.
+    /// The machine does not yet run ``Gossip`` or migration consent.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
         if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
-        guard !(configuration.distribution is CentralizedLoadBalancer) else { return false }
         guard configuration.synchronization is PubSub else { return false }
         return configuration.migration.consent == nil
     }
@@ -154,6 +158,7 @@ final class HubDriver: HubCoordinator {
             },
             gone: { [inbox] id, _ in inbox.yield(.supervisor([.ended(id)])) }))
         followPromotion()
+        strategyHost.bind(self)
         let events = node.events
         own { [inbox, weak self] in
             for await event in events {
@@ -318,6 +323,7 @@ final class HubDriver: HubCoordinator {
         case .complete(let op, let outcome): state.withLock { $0.waiters.removeValue(forKey: op) }?.resume(returning: outcome)
         case .registryChanged(let changes): await mirror(changes, entries: entries)
         case .log(let level, let line): log(level, line)
+        case .deliverStrategyMessage(let envelope, _): own { [strategyHost] in await strategyHost.deliver(envelope) }
         }
     }
 
@@ -528,6 +534,7 @@ struct MachineSummary: Sendable {
     var isPartitioned = false
     var isLocked = false
     var isDraining = false
+    var pendingTopologyWork = 0
 
     mutating func update(from machine: HubMachine) {
         peers = machine.activePeers
@@ -535,6 +542,7 @@ struct MachineSummary: Sendable {
         isPartitioned = machine.partitioned
         isLocked = machine.isLocked
         isDraining = machine.draining
+        pendingTopologyWork = machine.pendingTopologyCount
     }
 }
 

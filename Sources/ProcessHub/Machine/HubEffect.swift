@@ -29,6 +29,8 @@ package enum HubEffect: Sendable {
     case registryChanged([RegistryChange])
     /// Something an operator should read.
     case log(MachineLogLevel, String)
+    /// Hand a peer's strategy message to this node's ``StrategyHost``.
+    case deliverStrategyMessage(StrategyEnvelope, from: NodeID)
 }
 
 /// How the driver should start one local child.

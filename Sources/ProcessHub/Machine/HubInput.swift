@@ -19,6 +19,9 @@ package enum HubInput: Sendable {
     case timerFired(HubTimer)
     /// What the local supervisor did with the children the machine gave it.
     case supervisor([SupervisorReport])
+    /// A strategy on this node sends `envelope` to the same strategy on these nodes
+    /// (``StrategyHost/send(_:on:to:)``): it travels in order with the hub's own messages.
+    case strategyMessage(StrategyEnvelope, to: [NodeID])
     /// The local node was promoted from local-only to a reachable identity: everything the
     /// machine holds under its old id names the new one from now on.
     case renamed(to: NodeID)

@@ -36,7 +36,7 @@ extension HubMachine {
     /// learns from requests see them (the protocol's ``DistributionStrategy/received(_:)``).
     mutating func learnPlacement(from request: StartChildren) {
         for (id, nodes) in request.placement { mappedPlacement[id] = nodes }
-        guard distribution.placesByChildMapping || !distribution.isDeterministic else { return }
+        guard distribution.learnsFromStartRequests || !distribution.isDeterministic else { return }
         distribution.received(request.children.map { draft in
             ChildStartData(childID: draft.id, spec: draft.spec, nodes: request.placement[draft.id] ?? [local], metadata: draft.metadata)
         })

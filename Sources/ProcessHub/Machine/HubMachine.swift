@@ -127,6 +127,8 @@ package struct HubMachine: Sendable {
         case .command(let op, let command): accept(command, op)
         case .timerFired(let timer): timerFired(timer)
         case .renamed(let new): renamed(to: new)
+        case .strategyMessage(let envelope, let nodes):
+            for node in Set(nodes).sorted() where peers.contains(node) { send(.strategy(envelope), to: node) }
         case .supervisor(let reports):
             reports.forEach { supervisor($0) }
             noteIfMisplaced(startedInBatch)
@@ -160,6 +162,7 @@ package struct HubMachine: Sendable {
         case .draining: peerDrains(peer)
         case .leaving: peerLeaves(peer)
         case .quorumState(let state): quorumStateReceived(state, from: peer)
+        case .strategy(let envelope): effects.append(.deliverStrategyMessage(envelope, from: peer))
         }
     }
 
@@ -324,6 +327,8 @@ extension HubMachine {
 
     /// Whether this node drains (it takes no children).
     package var draining: Bool { isDraining }
+    /// Topology events waiting for their batch (``StrategyHost/pendingWork``).
+    package var pendingTopologyCount: Int { pendingTopology.count }
 
     /// Whether topology work is pending: a batch waits for its window, or moves are in flight
     /// (``ProcessHub/isLocked``).

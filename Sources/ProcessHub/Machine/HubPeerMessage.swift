@@ -58,6 +58,8 @@ enum HubPeerMessage: Sendable, Codable {
     case draining
     /// The sender leaves the hub.
     case leaving
+    /// A message of the sender's strategy to the same strategy here (``StrategyHost``).
+    case strategy(StrategyEnvelope)
     /// The sender's partition policy state (``PartitionPolicy/sharedState(at:)``), sent to a
     /// node that just joined.
     case quorumState([UInt8])
@@ -79,6 +81,7 @@ enum HubPeerMessage: Sendable, Codable {
         case .draining: "draining"
         case .leaving: "leaving"
         case .quorumState(let bytes): "quorumState(\(bytes.count) bytes)"
+        case .strategy(let envelope): "strategy(\(envelope.channel), \(envelope.payload.count) bytes)"
         }
     }
 }

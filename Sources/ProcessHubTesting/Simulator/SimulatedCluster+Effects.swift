@@ -15,7 +15,7 @@ extension SimulatedCluster {
         case .cancelTimer(let timer): nodes[slot].timers[timer] = nil
         case .complete(let op, let outcome): completed(op, outcome, on: slot)
         case .hook(.replicaRoles(let roles)): for (id, role) in roles { nodes[slot].children[id]?.role = role }
-        case .hook, .registryChanged, .log: break  // in the trace already
+        case .hook, .registryChanged, .log, .deliverStrategyMessage: break  // in the trace already (no strategy host here)
         }
     }
 

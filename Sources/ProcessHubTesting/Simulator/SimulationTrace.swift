@@ -92,6 +92,7 @@ extension SimulationTrace {
         case .timerFired(let timer): return "timer \(timer)"
         case .supervisor(let reports): return "supervisor " + reports.map(describe).joined(separator: ", ")
         case .renamed(let node): return "renamed to \(node)"
+        case .strategyMessage(let envelope, let nodes): return "strategy message on \(envelope.channel) to \(nodes.count) nodes"
         }
     }
 
@@ -136,6 +137,7 @@ extension SimulationTrace {
         case .complete(let op, let outcome): return "complete \(op) \(describe(outcome))"
         case .registryChanged(let changes): return "registryChanged(\(changes.count))"
         case .log(let level, let message): return "log \(level.rawValue): \(message)"
+        case .deliverStrategyMessage(let envelope, let peer): return "deliver strategy message on \(envelope.channel) from \(peer.name)"
         }
     }
 

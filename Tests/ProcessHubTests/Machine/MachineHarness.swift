@@ -79,7 +79,7 @@ struct MachineHarness {
             outcomes[op] = outcome
         case .log(_, let line):
             log.append("\(node.name): \(line)")
-        case .sealCalls, .hook, .registryChanged:
+        case .sealCalls, .hook, .registryChanged, .deliverStrategyMessage:
             break
         }
     }
