@@ -19,6 +19,29 @@ struct HubDriverTests {
         try range.map { try ChildSpec(id: "d\($0)", Counter.self, .init()) }
     }
 
+    /// The strategies that once kept a hub on the legacy coordinator now run on the driver.
+    @Test func everyStrategyOnceLeftToTheLegacyCoordinatorRunsOnTheDriver() async throws {
+        let node = try await ClusterNode.start(.localOnly(name: "lo", secret: ClusterSecret("driver-runs")))
+        defer { Task { await node.shutdown() } }
+        var configurations: [String: HubConfiguration] = [:]
+        for (name, change) in [
+            ("Guided", { (c: inout HubConfiguration) in c.distribution = Guided() }),
+            ("CentralizedLoadBalancer", { $0.distribution = CentralizedLoadBalancer() }),
+            ("OnNamedNode", { $0.distribution = OnNamedNode(name: "lo") }),
+            ("DynamicQuorum", { $0.partitionTolerance = DynamicQuorum(quorumSize: 60) }),
+        ] as [(String, (inout HubConfiguration) -> Void)] {
+            var configuration = Self.configuration()
+            change(&configuration)
+            configurations[name] = configuration
+        }
+        for (name, configuration) in configurations.sorted(by: { $0.key < $1.key }) {
+            #expect(HubDriver.runs(configuration, on: node), "\(name) on a local-only node")
+        }
+        var forced = Self.configuration()
+        forced.forcesLegacyCoordinator = true
+        #expect(!HubDriver.runs(forced, on: node))
+    }
+
     @Test func startsStopsAndRecoversOverRealLinks() async throws {
         let cluster = try await LocalCluster.start(nodes: 3)
         var drivers: [HubDriver] = []
