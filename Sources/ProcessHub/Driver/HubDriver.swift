@@ -35,7 +35,8 @@ final class HubDriver: HubCoordinator {
     let strategyHost: StrategyHost
     let inbox: AsyncStream<HubInput>.Continuation
     private let inputs: AsyncStream<HubInput>
-    private let origin = ContinuousClock.now
+    /// The machine's time and timers (real time unless a test injects another clock).
+    let clock: any HubClock
     /// The machine until the owner loop takes it; from then on only the loop holds it.
     private let unstarted: Mutex<HubMachine?>
     private let state = Mutex(State())
@@ -78,7 +79,11 @@ final class HubDriver: HubCoordinator {
     }
 
     /// A driver for `configuration`'s hub on `node`; ``start()`` makes it run.
-    init(configuration: HubConfiguration, node: ClusterNode, logger: Logger, seed: UInt64 = .random(in: 0 ... .max)) {
+    init(
+        configuration: HubConfiguration, node: ClusterNode, logger: Logger, seed: UInt64 = .random(in: 0 ... .max),
+        clock: any HubClock = ContinuousHubClock()
+    ) {
+        self.clock = clock
         let strategyHost = StrategyHost(localNode: node.id, logger: logger)
         var configuration = configuration
         configuration.distribution = configuration.distribution.attach(to: strategyHost)
@@ -290,7 +295,7 @@ final class HubDriver: HubCoordinator {
     private func run(_ initial: HubMachine) async {
         var machine = initial
         for await input in inputs {
-            let effects = machine.handle(input, now: ContinuousClock.now - origin)
+            let effects = machine.handle(input, now: clock.elapsed)
             let entries = registryEntries(for: effects, in: machine)
             summary.withLock { $0.update(from: machine) }
             for effect in effects { await carryOut(effect, entries: entries) }
@@ -454,8 +459,8 @@ final class HubDriver: HubCoordinator {
         state.withLock { state in
             state.timers[timer]?.cancel()
             guard !state.isStopped else { return }
-            state.timers[timer] = Task { [inbox] in
-                guard (try? await Task.sleep(for: delay)) != nil else { return }
+            state.timers[timer] = Task { [inbox, clock] in
+                guard (try? await clock.sleep(for: delay)) != nil else { return }
                 inbox.yield(.timerFired(timer))
             }
         }

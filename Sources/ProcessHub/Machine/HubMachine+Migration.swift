@@ -58,6 +58,8 @@ extension HubMachine {
         effects.append(.hook(.shutdown))
         for peer in peers.sorted() { send(.leaving, to: peer) }
         for (pending, _) in operations.sorted(by: { $0.key < $1.key }) { finish(pending) }
+        for (held, _) in heldCommands { effects.append(.complete(held, .failed(HubError(.hubStopped, "the hub left \(local)")))) }
+        heldCommands = []
         hasLeft = true
         let local = children.keys.sorted()
         if !local.isEmpty { effects.append(.stopChildren(local, .shutdown)) }

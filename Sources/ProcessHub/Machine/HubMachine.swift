@@ -168,6 +168,8 @@ package struct HubMachine: Sendable {
 
     /// Runs `command` now, or holds it (in order) while this node is still syncing.
     private mutating func accept(_ command: HubCommand, _ op: OperationID) {
+        // Leaving never waits for a batch: the node goes, whatever it was about to learn.
+        if case .leave = command { return perform(command, op) }
         guard isSyncing || !heldCommands.isEmpty else { return perform(command, op) }
         if heldCommands.isEmpty { effects.append(.setTimer(.heldCommands, after: settings.debounce)) }
         heldCommands.append((op, command))
