@@ -8,10 +8,13 @@ import ClusterNode
 /// it behind a thin driver (transport, supervisor, timers); ``ProcessHubTesting``'s
 /// `SimulatedCluster` runs several of it on a virtual clock.
 ///
-/// Each flow lives in a file named after it: members and topology batches
-/// (`HubMachine+Topology`), starts (`+Start`), stops (`+Stop`), the registry and its
-/// synchronisation (`+Registry`), children nobody runs (`+Recovery`), quorum (`+Partition`),
-/// moves and drains (`+Migration`), and the local children (`+Children`).
+/// Each flow lives in a file named after it: members, joins, leaves and crashes as topology
+/// batches (`HubMachine+Topology`), starts (`+Start`), forwarding for strategies whose placement
+/// differs per node (`+Forwarding`), stops (`+Stop`), the registry and its synchronisation
+/// (`+Registry`), children nobody runs, restarted after a crash or a heal (`+Recovery`), quorum
+/// and splits (`+Partition`), handovers, moves and drains (`+Migration`), replica roles
+/// (`+Roles`), placement by a start's mapping (`+Mapping`), a local-only node's promotion
+/// (`+Promotion`), and the local children (`+Children`).
 package struct HubMachine: Sendable {
     // MARK: Configuration
 
