@@ -109,7 +109,8 @@ extension SimulatedCluster {
     func drain(_ slot: Int?) {
         guard let slot else { return note("drain skipped: too few nodes") }
         nodes[slot].drained = true
-        deliver(.command(newOperation(.drain, on: slot), .drain), to: slot)
+        // Children that defer are waited for a little, as `ProcessHub.drain(timeout:)` does.
+        deliver(.command(newOperation(.drain, on: slot), .drain(askingConsentFor: .seconds(2))), to: slot)
     }
 
     /// The node goes away when its leave completes (or after 30 s, as a process that gives up would).
@@ -138,7 +139,7 @@ extension SimulatedCluster {
 
     private func startAnswered(_ ids: [ChildID], previous: [ChildID: GroundTruth.State], _ outcome: OperationOutcome) {
         switch outcome {
-        case .dispatched, .done:
+        case .dispatched, .done, .drained:
             for id in ids { truth.states[id] = startedState(id) }
         case .failed:
             // Refused as a whole: nothing was started.
@@ -159,7 +160,7 @@ extension SimulatedCluster {
 
     private func stopAnswered(_ ids: [ChildID], _ outcome: OperationOutcome) {
         switch outcome {
-        case .dispatched, .done:
+        case .dispatched, .done, .drained:
             for id in ids { truth.states[id] = .stopped }
         case .failed:
             for id in ids { truth.states[id] = .wanted }
