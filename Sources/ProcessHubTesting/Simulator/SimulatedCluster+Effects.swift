@@ -158,7 +158,8 @@ extension SimulatedCluster {
 
     /// Each child draws whether it defers and how long it takes to answer; the round is
     /// answered when the slowest child did, or at the deadline, whichever comes first. A child
-    /// that answers after the deadline, or no longer runs here, counts as deferring.
+    /// that answers after the deadline, or no longer runs here, counts as deferring. Now and then
+    /// an operator lets one of the deferring children go a little later.
     private func askConsent(_ ids: [ChildID], round: UInt64, within deadline: Duration, on slot: Int) {
         var ready: Set<ChildID> = []
         var slowest: Int64 = 0
@@ -171,6 +172,11 @@ extension SimulatedCluster {
         let answeredAt = now + min(slowest, deadline.nanoseconds)
         let input = HubInput.consentAnswered(round: round, ready: ready)
         queue.schedule(.input(slot: slot, incarnation: nodes[slot].id.incarnation, input), at: answeredAt)
+        let deferring = ids.filter { !ready.contains($0) }
+        if !deferring.isEmpty, Double.random(in: 0..<1, using: &random) < options.letGoRate {
+            let id = deferring[Int.random(in: 0..<deferring.count, using: &random)]
+            letGo([id], on: slot, at: answeredAt + draw(options.consentDelay))
+        }
     }
 
     // MARK: Timers

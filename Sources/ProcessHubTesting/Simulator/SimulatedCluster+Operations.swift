@@ -39,6 +39,7 @@ struct PendingOperation {
         case start([ChildID], previous: [ChildID: GroundTruth.State])
         case stop([ChildID])
         case migrate
+        case migrationReady
         case drain
         case leave
     }
@@ -113,6 +114,14 @@ extension SimulatedCluster {
         deliver(.command(newOperation(.drain, on: slot), .drain(askingConsentFor: .seconds(2))), to: slot)
     }
 
+    /// An operator lets `ids` go on `slot` at `time` (``HubCommand/migrationReady(_:)``), if
+    /// that incarnation still runs then.
+    func letGo(_ ids: [ChildID], on slot: Int, at time: Int64) {
+        let op = newOperation(.migrationReady, on: slot)
+        let input = HubInput.command(op, .migrationReady(Set(ids)))
+        queue.schedule(.input(slot: slot, incarnation: nodes[slot].id.incarnation, input), at: time)
+    }
+
     /// The node goes away when its leave completes (or after 30 s, as a process that gives up would).
     func leave(_ slot: Int?) {
         guard let slot else { return note("leave skipped: too few nodes") }
@@ -132,7 +141,7 @@ extension SimulatedCluster {
         case .leave:
             forgetChildrenKnownOnlyBy(slot)
             queue.schedule(.remove(slot: slot, incarnation: nodes[slot].id.incarnation), at: now + 5_000_000)
-        case .migrate, .drain:
+        case .migrate, .migrationReady, .drain:
             break
         }
     }
@@ -198,7 +207,7 @@ extension SimulatedCluster {
             operations[op] = nil
             switch pending.kind {
             case .start(let ids, _), .stop(let ids): for id in ids { truth.states[id] = .uncertain }
-            case .migrate, .drain, .leave: break
+            case .migrate, .migrationReady, .drain, .leave: break
             }
         }
     }

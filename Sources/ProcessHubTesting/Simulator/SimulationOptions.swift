@@ -26,6 +26,9 @@ public struct SimulationOptions: Sendable, Hashable {
     /// How long a simulated child takes to answer a consent request, at most (each answer draws
     /// its own delay; one past the round's deadline counts as a deferral).
     public var consentDelay: ClosedRange<Duration>
+    /// How likely an operator lets one child of a consent round that deferred go a little later
+    /// (``ProcessHub/migrationReady(_:)``).
+    public var letGoRate: Double
     /// Whether random scenarios also join, crash, restart, stall and leave nodes while a split is
     /// in effect (off by default, so that the schedules of existing seeds stay the same).
     public var faultsDuringSplits: Bool
@@ -56,6 +59,7 @@ public struct SimulationOptions: Sendable, Hashable {
         failingKindRate: Double = 0,
         consentDeferRate: Double = 0.4,
         consentDelay: ClosedRange<Duration> = .microseconds(100) ... .milliseconds(300),
+        letGoRate: Double = 0.2,
         faultsDuringSplits: Bool = false,
         maxChildren: Int = 300,
         maxNodes: Int = 7,
@@ -74,6 +78,7 @@ public struct SimulationOptions: Sendable, Hashable {
         self.failingKindRate = failingKindRate
         self.consentDeferRate = consentDeferRate
         self.consentDelay = consentDelay
+        self.letGoRate = letGoRate
         self.faultsDuringSplits = faultsDuringSplits
         self.maxChildren = maxChildren
         self.maxNodes = maxNodes
