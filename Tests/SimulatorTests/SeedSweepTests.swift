@@ -24,7 +24,7 @@ import Testing
         return configuration
     }
 
-    /// Seeds per family: 9 families × 1 275 ≥ 10 000 schedules.
+    /// Seeds per family: 10 families × 1 275 ≥ 10 000 schedules.
     static let perFamily: UInt64 = 1_275
 
     /// The families that also see start failures and faults during splits.
@@ -72,7 +72,16 @@ import Testing
                 $0.migration = HotSwap(handover: true)
             }
         },
+        // Children defer their moves by chance (some answer after the round's deadline), are asked
+        // again, and move once ready or after `maxDeferTime`; drains wait for them, then force.
+        Family(name: "ColdSwap+consent", seeds: 1_000_000..<(1_000_000 + perFamily), nodes: 3...7) { _ in
+            hub { $0.migration = ColdSwap(handover: true, consent: consent) }
+        },
     ]
+
+    /// Quick rounds, so that deferrals, retries and forced moves all happen within a schedule.
+    static let consent = MigrationConsent(
+        consentTimeout: .milliseconds(200), retryInterval: .milliseconds(500), maxDeferTime: .seconds(3))
 
     /// What one slice of a family found.
     struct Outcome: Sendable {

@@ -8,8 +8,8 @@ extension HubDriver {
     var isPartitioned: Bool { summary.withLock { $0.isPartitioned } }
     var hubNodes: [NodeID] { summary.withLock { $0.hubNodes } }
     var peers: [NodeID] { summary.withLock { $0.peers } }
-    /// The machine does not ask children for consent to move yet (``runs(_:on:)``).
-    var deferredIDs: [ChildID] { [] }
+    /// The local children that deferred their move, as of the machine's last input.
+    var deferredIDs: [ChildID] { summary.withLock { $0.deferredIDs } }
 
     /// The refusals every command shares.
     private func refuseIfUnavailable() throws(HubError) {
@@ -72,7 +72,7 @@ extension HubDriver {
         case .failed(let error):
             let code: ChildError.Code = error.code == .partitioned ? .partitioned : .noResponse
             return StartResult(started: [], errors: specs.map { ($0.id, ChildError(code, error.message)) })
-        case .dispatched, .done:
+        case .dispatched, .done, .drained:
             return StartResult(started: [], errors: [])
         }
     }
@@ -95,7 +95,7 @@ extension HubDriver {
                 return result
             case .failed(let error):
                 return StopResult(stopped: [], errors: ids.map { ($0, ChildError(.noResponse, error.message)) })
-            case .dispatched, .done:
+            case .dispatched, .done, .drained:
                 return StopResult(stopped: [], errors: [])
             }
         }
@@ -110,8 +110,12 @@ extension HubDriver {
         if isLocked { throw HubError(.locked, "topology work is pending") }
         let initial = await supervisor.runningCount
         logger.info("draining \(initial) children")
-        switch await perform(.drain, timeout: timeout) {
+        // Children that defer are waited for `timeout`, then moved anyway; the forced moves
+        // get the migration timeout on top.
+        switch await perform(.drain(askingConsentFor: timeout), timeout: timeout + configuration.migrationTimeout) {
         case .failed(let error)?: throw error
+        case .drained(let forced)?:
+            return DrainResult(migrated: max(initial - forced, 0), forced: forced)
         case nil:
             // What has not moved in time stays until the hub stops (which stops it).
             let left = await supervisor.runningCount
@@ -151,8 +155,11 @@ extension HubDriver {
         }
     }
 
-    /// Nothing defers on the driver yet.
-    func migrationReady(_ ids: Set<ChildID>) async {}
+    /// Moves deferred children now; returns once their moves began.
+    func migrationReady(_ ids: Set<ChildID>) async {
+        guard !isStopped else { return }
+        _ = await perform(.migrationReady(ids))
+    }
 
     // MARK: The rest
 

@@ -27,8 +27,10 @@ extension HubDriver {
             await dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: [target], childIDs: [id]))
         case .handoverDelivered(let ids, let target):
             await dispatch(.handoverDelivered, HandoverDeliveredEvent(childIDs: ids, targetNode: target))
-        case .drainCompleted(let migrated):
-            await dispatch(.drainCompleted, DrainCompletedEvent(migrated: migrated, forced: 0))
+        case .drainCompleted(let migrated, let forced):
+            await dispatch(.drainCompleted, DrainCompletedEvent(migrated: migrated, forced: forced))
+        case .migrationDeferred(let ids):
+            await dispatch(.migrationDeferred, MigrationDeferredEvent(childIDs: ids))
         case .replicaRoles(let roles):
             for (id, mode) in roles.sorted(by: { $0.key < $1.key }) { await supervisor.hooks(of: id)?.hooks.signal(mode) }
         case .redistribution(let kind, let nodes, let done):

@@ -107,13 +107,13 @@ final class HubDriver: HubCoordinator {
 
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
-    /// The machine does not yet run ``Gossip`` or migration consent.
+    /// The machine does not yet run ``Gossip``; it runs every migration strategy, with or
+    /// without ``MigrationConsent``.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
         if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
-        guard configuration.synchronization is PubSub else { return false }
-        return configuration.migration.consent == nil
+        return configuration.synchronization is PubSub
     }
 
     /// ProcessHub's `promote_to_node`: the moment a local-only node is promoted (before it
@@ -188,7 +188,8 @@ final class HubDriver: HubCoordinator {
     func stop(movingChildren: Bool) async {
         guard !isStopped else { return }
         if movingChildren && !peers.isEmpty && !isPartitioned {
-            _ = await perform(.drain, timeout: configuration.migrationTimeout * 2)
+            // A graceful stop does not wait for consent (as `HubCore`'s).
+            _ = await perform(.drain(askingConsentFor: nil), timeout: configuration.migrationTimeout * 2)
         }
         _ = await perform(.leave)
         await dispatch(.coordinatorShutdown, CoordinatorShutdownEvent(reason: "stop"))
@@ -320,6 +321,7 @@ final class HubDriver: HubCoordinator {
         case .startChildren(let launches): await startChildren(launches)
         case .stopChildren(let ids, let cause): stopChildren(ids, cause: cause)
         case .captureStates(let ids): captureStates(ids)
+        case .askConsent(let ids, let round, let deadline): askConsent(ids, round: round, within: deadline)
         case .sealCalls(let ids): for id in ids { if let actorID = await supervisor.actorID(of: id) { await node.system.sealCalls(to: actorID) } }
         case .deliverStates(let states, let release): await deliver(states, release: release)
         case .hook(let event): await fire(event)
@@ -396,6 +398,18 @@ final class HubDriver: HubCoordinator {
                 }
             }
             inbox.yield(.supervisor(reports))
+        }
+    }
+
+    // MARK: Consent
+
+    /// Asks each child at once, beside the loop (a child may be slow to answer, or never
+    /// answer), and reports the children that consented before the round's shared deadline.
+    private func askConsent(_ ids: [ChildID], round: UInt64, within deadline: Duration) {
+        own { [supervisor, inbox, clock] in
+            let answers = await gather(ids, within: deadline, on: clock) { id in await supervisor.hooks(of: id)?.hooks.consent() }
+            let ready = Set(answers.filter { $0.value == .ready }.keys)
+            inbox.yield(.consentAnswered(round: round, ready: ready))
         }
     }
 
@@ -540,6 +554,8 @@ struct MachineSummary: Sendable {
     var isLocked = false
     var isDraining = false
     var pendingTopologyWork = 0
+    /// The local children that deferred their move.
+    var deferredIDs: [ChildID] = []
 
     mutating func update(from machine: HubMachine) {
         peers = machine.activePeers
@@ -548,6 +564,7 @@ struct MachineSummary: Sendable {
         isLocked = machine.isLocked
         isDraining = machine.draining
         pendingTopologyWork = machine.pendingTopologyCount
+        deferredIDs = machine.deferredIDs
     }
 }
 

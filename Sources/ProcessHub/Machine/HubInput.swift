@@ -25,6 +25,9 @@ package enum HubInput: Sendable {
     /// The local node was promoted from local-only to a reachable identity: everything the
     /// machine holds under its old id names the new one from now on.
     case renamed(to: NodeID)
+    /// The answers to ``HubEffect/askConsent(_:round:within:)`` `round`: the children in `ready`
+    /// consented; every other child of the round deferred, or did not answer in time.
+    case consentAnswered(round: UInt64, ready: Set<ChildID>)
 }
 
 /// Why the engine gave up on a node.
@@ -58,7 +61,12 @@ package enum HubCommand: Sendable {
     /// Move one child hosted on this node to `target`, with the migration strategy's steps.
     case migrate(ChildID, to: NodeID)
     /// Stop taking children and move every local child to its new owner; completes when moved.
-    case drain
+    /// With `askingConsentFor` (and a strategy with ``MigrationConsent``), children are asked
+    /// first, as by any move, and those still deferring after that long move anyway; without it
+    /// (a graceful stop), nothing is asked.
+    case drain(askingConsentFor: Duration? = nil)
+    /// Move these deferred children now, without asking them again (``ProcessHub/migrationReady(_:)``).
+    case migrationReady(Set<ChildID>)
     /// Leave the hub: tell the peers, then stop whatever is still local.
     case leave
     /// Start the configuration's static children that nothing runs yet (once this node has
@@ -150,6 +158,10 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
     /// Children of a start that a target refused for a passing reason (it was partitioned or
     /// leaving) are placed again.
     case startRetry(OperationID)
+    /// Children that deferred their move are asked again (``MigrationConsent/retryInterval``).
+    case consentRetry
+    /// The consent a drain waits for is over: what still defers moves anyway.
+    case drainConsentDeadline
 
     package var description: String {
         switch self {
@@ -162,6 +174,8 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
         case .heldCallsExpiry: "heldCallsExpiry"
         case .heldCommands: "heldCommands"
         case .startRetry(let op): "startRetry(\(op))"
+        case .consentRetry: "consentRetry"
+        case .drainConsentDeadline: "drainConsentDeadline"
         }
     }
 }

@@ -98,6 +98,21 @@ package struct HubMachine: Sendable {
     var moving: [ChildID: UInt64] = [:]
     var nextMigrationID: UInt64 = 1
 
+    // MARK: Consent (``HubMachine+Consent``)
+
+    /// Local children that did not consent to move yet, with when they first deferred.
+    var deferred: [ChildID: Duration] = [:]
+    /// The children each consent round waits for answers from.
+    var consentRounds: [UInt64: Set<ChildID>] = [:]
+    /// The round each child is being asked in (a child is in at most one).
+    var asked: [ChildID: UInt64] = [:]
+    var nextConsentRound: UInt64 = 1
+    /// Set once children are no longer asked: a graceful stop's drain, or a drain whose wait for
+    /// consent is over (a drain is for good, so this is too).
+    var consentWaived = false
+    /// Children of the drain in progress that moved although they still deferred.
+    var drainForced = 0
+
     /// A machine for `local` with `configuration`'s strategies; `seed` fixes its random choices.
     package init(local: NodeID, configuration: HubConfiguration, settings: MachineSettings? = nil, seed: UInt64) {
         self.local = local
@@ -132,6 +147,7 @@ package struct HubMachine: Sendable {
         case .renamed(let new): renamed(to: new)
         case .strategyMessage(let envelope, let nodes):
             for node in Set(nodes).sorted() where peers.contains(node) { send(.strategy(envelope), to: node) }
+        case .consentAnswered(let round, let ready): consentAnswered(round, ready: ready)
         case .supervisor(let reports):
             reports.forEach { supervisor($0) }
             noteIfMisplaced(startedInBatch)
@@ -199,7 +215,8 @@ package struct HubMachine: Sendable {
         case .start(let specs, let options): startCommand(op, specs, options)
         case .stop(let ids, let options): stopCommand(op, ids, options)
         case .migrate(let id, let target): migrateCommand(op, id, to: target)
-        case .drain: drainCommand(op)
+        case .drain(let wait): drainCommand(op, askingConsentFor: wait)
+        case .migrationReady(let ids): migrationReadyCommand(op, ids)
         case .leave: leaveCommand(op)
         case .resetQuorumSize(let size): resetQuorumCommand(op, size)
         case .startStatic(let specs): startStaticCommand(op, specs)
@@ -217,6 +234,8 @@ package struct HubMachine: Sendable {
         case .heldCallsExpiry: releaseExpiredHolds()
         case .heldCommands: runHeldCommands()
         case .startRetry(let op): retryStart(op)
+        case .consentRetry: retryDeferred()
+        case .drainConsentDeadline: drainConsentExpired()
         }
     }
 
@@ -339,10 +358,15 @@ extension HubMachine {
     /// (``ProcessHub/isLocked``).
     package var isLocked: Bool { !pendingTopology.isEmpty || !migrations.isEmpty }
 
-    /// Whether topology events wait for their batch or migrations are in flight.
+    /// Whether topology events wait for their batch, migrations are in flight, or children are
+    /// asked for (or deferred) their consent to move.
     package var isBusy: Bool {
         !pendingTopology.isEmpty || !migrations.isEmpty || !outbound.isEmpty || !inbound.isEmpty || !heldCommands.isEmpty
+            || !deferred.isEmpty || !consentRounds.isEmpty
     }
+
+    /// The local children that deferred their move and wait here (``ProcessHub/deferredChildren``).
+    package var deferredIDs: [ChildID] { deferred.isEmpty ? [] : deferred.keys.sorted() }
 
     /// Whether the machine waits for anything: a batch, a migration, a request, an orphan.
     package var isSettled: Bool { !isBusy && orphans.isEmpty && suspectedDuplicates.isEmpty }

@@ -25,6 +25,8 @@ package struct MachineSettings: Sendable, Hashable {
     package var heldCallsTTL: Duration = .seconds(30)
     /// How many times a start whose target went down is placed again before it fails.
     package var maxStartAttempts: Int = 5
+    /// Whether (and how) children are asked before they move (``MigrationStrategy/consent``).
+    package var consent: MigrationConsent?
 
     /// The defaults.
     package init() {}
@@ -35,6 +37,7 @@ package struct MachineSettings: Sendable, Hashable {
         syncInterval = configuration.synchronization.syncInterval
         migrationTimeout = configuration.migrationTimeout
         heldCallsTTL = configuration.migration.stateTTL
+        consent = configuration.migration.consent
         tuning = configuration.tuning
     }
 }

@@ -93,6 +93,7 @@ extension SimulationTrace {
         case .supervisor(let reports): return "supervisor " + reports.map(describe).joined(separator: ", ")
         case .renamed(let node): return "renamed to \(node)"
         case .strategyMessage(let envelope, let nodes): return "strategy message on \(envelope.channel) to \(nodes.count) nodes"
+        case .consentAnswered(let round, let ready): return "consent round \(round): \(ids(ready.sorted())) ready"
         }
     }
 
@@ -101,7 +102,8 @@ extension SimulationTrace {
         case .start(let specs, let options): return "start(\(specs.count)\(options.awaited ? "" : ", not awaited"): \(ids(specs.map(\.id))))"
         case .stop(let children, _): return "stop(\(ids(children)))"
         case .migrate(let id, let target): return "migrate(\(id) to \(target.name))"
-        case .drain: return "drain"
+        case .drain(let wait): return "drain\(wait.map { " (consent for \(time($0.nanoseconds)))" } ?? "")"
+        case .migrationReady(let children): return "migrationReady(\(ids(children.sorted())))"
         case .leave: return "leave"
         case .resetQuorumSize(let size): return "resetQuorumSize(\(size))"
         case .startStatic(let specs): return "startStatic(\(ids(specs.map(\.id))))"
@@ -130,6 +132,7 @@ extension SimulationTrace {
         case .stopChildren(let children, let cause): return "stopChildren(\(cause.rawValue)) \(ids(children))"
         case .captureStates(let children): return "captureStates \(ids(children))"
         case .sealCalls(let children): return "sealCalls \(ids(children))"
+        case .askConsent(let children, let round, let within): return "askConsent round \(round) \(ids(children)) within \(time(within.nanoseconds))"
         case .deliverStates(let states, let release): return "deliverStates \(states.count) states, release \(ids(release.sorted()))"
         case .hook(let event): return "hook \(event)"
         case .setTimer(let timer, let after): return "setTimer \(timer) +\(time(after.nanoseconds))"
@@ -145,6 +148,7 @@ extension SimulationTrace {
         switch outcome {
         case .dispatched: return "dispatched"
         case .done: return "done"
+        case .drained(let forced): return "drained (\(forced) forced)"
         case .failed(let error): return "failed(\(error))"
         case .children(let outcomes):
             let failed = outcomes.filter { $0.error != nil }

@@ -29,6 +29,8 @@ struct HubDriverTests {
             ("CentralizedLoadBalancer", { $0.distribution = CentralizedLoadBalancer() }),
             ("OnNamedNode", { $0.distribution = OnNamedNode(name: "lo") }),
             ("DynamicQuorum", { $0.partitionTolerance = DynamicQuorum(quorumSize: 60) }),
+            ("ColdSwap+consent", { $0.migration = ColdSwap(handover: true, consent: MigrationConsent()) }),
+            ("HotSwap+consent", { $0.migration = HotSwap(consent: MigrationConsent()) }),
         ] as [(String, (inout HubConfiguration) -> Void)] {
             var configuration = Self.configuration()
             change(&configuration)
