@@ -141,6 +141,9 @@ final class HubDriver: HubCoordinator {
     static func launch(_ configuration: HubConfiguration, on node: ClusterNode, logger: Logger) async throws(HubError) -> HubDriver {
         let driver = HubDriver(configuration: configuration, node: node, logger: logger)
         try await driver.start()
+        // The hub has started once the machine handled its start (a quorum strategy may start
+        // partitioned): what the API reads from then on says so.
+        _ = await driver.perform(.ready)
         if !configuration.childSpecs.isEmpty { driver.tell(.startStatic(configuration.childSpecs)) }
         return driver
     }

@@ -74,6 +74,9 @@ package enum HubCommand: Sendable {
     case startStatic([ChildSpec])
     /// Count the majority of a quorum from this cluster size (``ProcessHub/resetQuorumClusterSize(_:)``).
     case resetQuorumSize(Int)
+    /// Answer `.done` once every input before it was handled: the driver's start waits for it,
+    /// so what the API reads (quorum, nodes) reflects the hub's start. Never held.
+    case ready
 }
 
 /// The options of a start request.

@@ -187,8 +187,12 @@ package struct HubMachine: Sendable {
 
     /// Runs `command` now, or holds it (in order) while this node is still syncing.
     private mutating func accept(_ command: HubCommand, _ op: OperationID) {
-        // Leaving never waits for a batch: the node goes, whatever it was about to learn.
-        if case .leave = command { return perform(command, op) }
+        // Leaving never waits for a batch (the node goes, whatever it was about to learn), nor
+        // does the barrier of the start.
+        switch command {
+        case .leave, .ready: return perform(command, op)
+        default: break
+        }
         guard isSyncing || !heldCommands.isEmpty else { return perform(command, op) }
         if heldCommands.isEmpty { effects.append(.setTimer(.heldCommands, after: settings.debounce)) }
         heldCommands.append((op, command))
@@ -218,6 +222,7 @@ package struct HubMachine: Sendable {
         case .drain(let wait): drainCommand(op, askingConsentFor: wait)
         case .migrationReady(let ids): migrationReadyCommand(op, ids)
         case .leave: leaveCommand(op)
+        case .ready: effects.append(.complete(op, .done))
         case .resetQuorumSize(let size): resetQuorumCommand(op, size)
         case .startStatic(let specs): startStaticCommand(op, specs)
         }

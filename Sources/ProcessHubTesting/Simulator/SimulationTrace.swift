@@ -105,6 +105,7 @@ extension SimulationTrace {
         case .drain(let wait): return "drain\(wait.map { " (consent for \(time($0.nanoseconds)))" } ?? "")"
         case .migrationReady(let children): return "migrationReady(\(ids(children.sorted())))"
         case .leave: return "leave"
+        case .ready: return "ready"
         case .resetQuorumSize(let size): return "resetQuorumSize(\(size))"
         case .startStatic(let specs): return "startStatic(\(ids(specs.map(\.id))))"
         }
