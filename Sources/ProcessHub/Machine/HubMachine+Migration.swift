@@ -173,12 +173,12 @@ extension HubMachine {
         if !isWaiting(migration) { advance(id) }
     }
 
+    /// One child's state is in; changed in place (one report per child must not copy the
+    /// migration's tables).
     mutating func stateCaptured(_ id: ChildID, _ state: HandoverPayload?) {
-        guard let migrationID = moving[id], var migration = migrations[migrationID], migration.capturing.remove(id) != nil
-        else { return }
-        if let state { migration.states[id] = state }
-        migrations[migrationID] = migration
-        if !isWaiting(migration) { advance(migrationID) }
+        guard let migrationID = moving[id], migrations[migrationID]?.capturing.remove(id) != nil else { return }
+        if let state { migrations[migrationID]?.states[id] = state }
+        if let migration = migrations[migrationID], !isWaiting(migration) { advance(migrationID) }
     }
 
     /// A child stopped here: a plan it belongs to goes on without it; a consent it was asked

@@ -135,19 +135,18 @@ extension HubMachine {
         return nil
     }
 
+    /// One child of a peer's request has its outcome; the last one sends the reply. The request
+    /// is changed in place (never copied out and back): one answer per child must cost O(1),
+    /// not a copy of the request's tables.
     mutating func inboundAnswered(_ key: InboundKey, _ id: ChildID, _ result: Result<ActorID, ChildError>) {
-        guard var request = inbound[key], request.remaining.remove(id) != nil else { return }
+        guard inbound[key]?.remaining.remove(id) != nil else { return }
         switch result {
-        case .success(let actorID): request.outcomes.append(ChildStartOutcome(childID: id, node: local, actorID: actorID))
-        case .failure(let error): request.outcomes.append(ChildStartOutcome(childID: id, node: local, error: error))
+        case .success(let actorID): inbound[key]?.outcomes.append(ChildStartOutcome(childID: id, node: local, actorID: actorID))
+        case .failure(let error): inbound[key]?.outcomes.append(ChildStartOutcome(childID: id, node: local, error: error))
         }
-        if request.remaining.isEmpty {
-            inbound[key] = nil
-            if peers.contains(key.peer) {
-                send(.startReply(requestID: key.requestID, outcomes: request.outcomes), to: key.peer)
-            }
-        } else {
-            inbound[key] = request
+        guard inbound[key]?.remaining.isEmpty == true, let request = inbound.removeValue(forKey: key) else { return }
+        if peers.contains(key.peer) {
+            send(.startReply(requestID: key.requestID, outcomes: request.outcomes), to: key.peer)
         }
     }
 
@@ -175,15 +174,15 @@ extension HubMachine {
         }
     }
 
+    /// One child of `op` answered from `node`; changed in place, as ``inboundAnswered(_:_:_:)``.
     mutating func operationAnswered(_ op: OperationID, _ id: ChildID, from node: NodeID, _ result: Result<ActorID, ChildError>) {
-        guard var operation = operations[op], operation.waiting[id]?.remove(node) != nil else { return }
+        guard operations[op]?.waiting[id]?.remove(node) != nil else { return }
         switch result {
-        case .success(let actorID): operation.actorIDs[id, default: []].append(actorID)
-        case .failure(let error): operation.errors[id] = error
+        case .success(let actorID): operations[op]?.actorIDs[id, default: []].append(actorID)
+        case .failure(let error): operations[op]?.errors[id] = error
         }
-        if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
-        operations[op] = operation
-        completeIfAnswered(op)
+        if operations[op]?.waiting[id]?.isEmpty == true { operations[op]?.waiting[id] = nil }
+        if operations[op]?.waiting.isEmpty == true { finish(op) }
     }
 
     mutating func completeIfAnswered(_ op: OperationID) {
@@ -258,14 +257,12 @@ extension HubMachine {
 
     /// Keeps `id` of `op` for a retry unless it was placed too often; returns whether it did.
     private mutating func scheduleRetry(_ id: ChildID, of op: OperationID, from node: NodeID) -> Bool {
-        guard var operation = operations[op], (operation.attempts[id] ?? 0) < settings.maxStartAttempts,
-            operation.waiting[id]?.remove(node) != nil
-        else { return false }
-        if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
-        if operation.retrying.isEmpty { effects.append(.setTimer(.startRetry(op), after: settings.orphanGrace / 4)) }
-        operation.retrying.insert(id)
-        operation.waiting[id, default: []].insert(local)
-        operations[op] = operation
+        let attempts = operations[op]?.attempts[id] ?? 0
+        guard attempts < settings.maxStartAttempts, operations[op]?.waiting[id]?.remove(node) != nil else { return false }
+        if operations[op]?.waiting[id]?.isEmpty == true { operations[op]?.waiting[id] = nil }
+        if operations[op]?.retrying.isEmpty == true { effects.append(.setTimer(.startRetry(op), after: settings.orphanGrace / 4)) }
+        operations[op]?.retrying.insert(id)
+        operations[op]?.waiting[id, default: []].insert(local)
         return true
     }
 
