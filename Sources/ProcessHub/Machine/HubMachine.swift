@@ -34,6 +34,11 @@ package struct HubMachine: Sendable {
     var effects: [HubEffect] = []
     /// Messages for every peer, in order, sent when the input is handled.
     var broadcasts: [HubPeerMessage] = []
+    /// Registrations queued after the last of ``broadcasts``, merged into one message when
+    /// another kind of message comes or the queue is sent.
+    var openRegistrations: [RegistryEntry] = []
+    /// Withdrawals queued after the last of ``broadcasts``, merged the same way.
+    var openWithdrawals: (ids: [ChildID], tombstones: [Tombstone]) = ([], [])
     /// Children that started during the input being handled (checked for misplacement at once).
     var startedInBatch: [ChildID] = []
 
@@ -263,22 +268,42 @@ package struct HubMachine: Sendable {
     /// Taking the last message out before appending keeps its array uniquely referenced, so a
     /// batch of n registrations costs O(n), not O(n²).
     mutating func broadcast(_ message: HubPeerMessage) {
-        switch (broadcasts.last, message) {
-        case (.registered, .registered(let more)):
-            guard case .registered(var entries) = broadcasts.removeLast() else { return }
-            entries.append(contentsOf: more)
-            broadcasts.append(.registered(entries))
-        case (.unregistered, .unregistered(let more, let moreStones)):
-            guard case .unregistered(var ids, var stones) = broadcasts.removeLast() else { return }
-            ids.append(contentsOf: more)
-            stones.append(contentsOf: moreStones)
-            broadcasts.append(.unregistered(ids, tombstones: stones))
+        switch message {
+        case .registered(let more):
+            sealWithdrawals()
+            openRegistrations.append(contentsOf: more)
+        case .unregistered(let ids, let tombstones):
+            sealRegistrations()
+            openWithdrawals.ids.append(contentsOf: ids)
+            openWithdrawals.tombstones.append(contentsOf: tombstones)
         default:
+            sealOpenBroadcasts()
             broadcasts.append(message)
         }
     }
 
+    /// Ends the merging: the open registrations or withdrawals become one queued message. They
+    /// live outside the queue while open, since an array inside an enum case cannot be appended
+    /// to in place: merging there copied every queued entry once per child (O(n²) per batch).
+    mutating func sealOpenBroadcasts() {
+        sealRegistrations()
+        sealWithdrawals()
+    }
+
+    private mutating func sealRegistrations() {
+        guard !openRegistrations.isEmpty else { return }
+        broadcasts.append(.registered(openRegistrations))
+        openRegistrations = []
+    }
+
+    private mutating func sealWithdrawals() {
+        guard !openWithdrawals.ids.isEmpty || !openWithdrawals.tombstones.isEmpty else { return }
+        broadcasts.append(.unregistered(openWithdrawals.ids, tombstones: openWithdrawals.tombstones))
+        openWithdrawals = ([], [])
+    }
+
     private mutating func flushBroadcasts() {
+        sealOpenBroadcasts()
         guard !broadcasts.isEmpty else { return }
         let messages = broadcasts.flatMap { chunked($0) }
         broadcasts = []
