@@ -127,6 +127,31 @@ struct RegistryEntryDraft: Sendable, Codable, Hashable {
     var metadata: ChildMetadata
     var epoch: UInt64
     var authoredBy: NodeID
+
+    init(spec: ChildSpec, metadata: ChildMetadata, epoch: UInt64, authoredBy: NodeID) {
+        self.spec = spec
+        self.metadata = metadata
+        self.epoch = epoch
+        self.authoredBy = authoredBy
+    }
+
+    // As ``RegistryEntry``: flat unkeyed values, since a start carries thousands.
+
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        spec = try container.decodeSpec()
+        metadata = try container.decodeMetadata()
+        epoch = try container.decode(UInt64.self)
+        authoredBy = try container.decodeNode()
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        try container.encodeSpec(spec)
+        try container.encodeMetadata(metadata)
+        try container.encode(epoch)
+        try container.encodeNode(authoredBy)
+    }
 }
 
 /// One part of a snapshot.

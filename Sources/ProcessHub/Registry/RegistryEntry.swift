@@ -32,6 +32,57 @@ struct RegistryEntry: Sendable, Codable, Hashable {
 
     /// The node hosting this instance, and so the only node that may write this slot.
     var node: NodeID { actorID.node }
+
+    // Entries travel by the thousand: flat unkeyed values cost a fraction of keyed Codable's
+    // per-field work (which was a third of a 10 000-child start on the driver).
+
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        spec = try container.decodeSpec()
+        metadata = try container.decodeMetadata()
+        epoch = try container.decode(UInt64.self)
+        authoredBy = try container.decodeNode()
+        actorID = try container.decodeActorID()
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        try container.encodeSpec(spec)
+        try container.encodeMetadata(metadata)
+        try container.encode(epoch)
+        try container.encodeNode(authoredBy)
+        try container.encodeActorID(actorID)
+    }
+}
+
+extension UnkeyedEncodingContainer {
+    /// A node as four flat values.
+    mutating func encodeNode(_ node: NodeID) throws {
+        try encode(node.name)
+        try encode(node.host)
+        try encode(node.port)
+        try encode(node.incarnation)
+    }
+
+    /// An actor id as its node, its serial and its well-known name if it has one.
+    mutating func encodeActorID(_ id: ActorID) throws {
+        try encodeNode(id.node)
+        try encode(id.serial)
+        try encode(id.wellKnownName != nil)
+        if let name = id.wellKnownName { try encode(name) }
+    }
+}
+
+extension UnkeyedDecodingContainer {
+    mutating func decodeNode() throws -> NodeID {
+        NodeID(name: try decode(String.self), host: try decode(String.self), port: try decode(Int.self), incarnation: try decode(UInt64.self))
+    }
+
+    mutating func decodeActorID() throws -> ActorID {
+        var id = ActorID(node: try decodeNode(), serial: try decode(UInt64.self))
+        if try decode(Bool.self) { id.wellKnownName = try decode(String.self) }
+        return id
+    }
 }
 
 /// What a registry write changed, so the hub can fire its hooks.
