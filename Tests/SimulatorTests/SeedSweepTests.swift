@@ -24,7 +24,7 @@ import Testing
         return configuration
     }
 
-    /// Seeds per family: 8 families × 1 275 ≥ 10 000 schedules.
+    /// Seeds per family: 9 families × 1 275 ≥ 10 000 schedules.
     static let perFamily: UInt64 = 1_275
 
     /// The families that also see start failures and faults during splits.
@@ -65,6 +65,10 @@ import Testing
                 $0.partitionTolerance = MajorityQuorum()
                 $0.migration = ColdSwap(handover: true)
             }
+        },
+        // Registry changes reach most nodes only through other nodes, and rounds every 2 s.
+        Family(name: "Divergence+Gossip", seeds: 800_000..<(800_000 + perFamily), nodes: 3...7) { _ in
+            hub { $0.synchronization = Gossip(syncInterval: .seconds(2), recipients: 2) }
         },
     ]
 

@@ -94,14 +94,13 @@ final class HubDriver: HubCoordinator {
     ///
     /// The machine does not yet run strategies that keep their own state across nodes (``Guided``
     /// and ``CentralizedLoadBalancer`` learn placements and loads, ``DynamicQuorum`` shares its
-    /// log of departures, all through the strategy host), ``Gossip``, migration consent, or hubs
-    /// on local-only nodes.
+    /// log of departures, all through the strategy host), migration consent, or hubs on
+    /// local-only nodes.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
         if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
         guard configuration.distribution is ConsistentHashing else { return false }
-        guard configuration.synchronization is PubSub else { return false }
         guard configuration.migration.consent == nil else { return false }
         guard !(configuration.partitionTolerance is DynamicQuorum) else { return false }
         return !node.system.isLocalOnly
@@ -506,6 +505,8 @@ struct MachineSummary: Sendable {
     var isPartitioned = false
     var isLocked = false
     var isDraining = false
+    /// What gossip did on this node (zero under PubSub).
+    var gossip = ChangeLedger.Statistics()
 
     mutating func update(from machine: HubMachine) {
         peers = machine.activePeers
@@ -513,6 +514,7 @@ struct MachineSummary: Sendable {
         isPartitioned = machine.partitioned
         isLocked = machine.isLocked
         isDraining = machine.draining
+        gossip = machine.gossipStatistics
     }
 }
 

@@ -60,6 +60,9 @@ package enum HubCommand: Sendable {
     case startStatic([ChildSpec])
     /// Count the majority of a quorum from this cluster size (``ProcessHub/resetQuorumClusterSize(_:)``).
     case resetQuorumSize(Int)
+    /// Fault injection for tests: forget `node`'s slots here, as if every change of them had been
+    /// lost on the way; only the synchronisation round can bring them back.
+    case forgetSlots(of: NodeID)
 }
 
 /// The options of a start request.

@@ -60,6 +60,10 @@ package struct HubMachine: Sendable {
     var snapshotIDs: [NodeID: Set<ChildID>] = [:]
     /// Local children that may be duplicates, checked when ``HubTimer/duplicateCheck`` fires.
     var suspectedDuplicates: Set<ChildID> = []
+    /// Gossip's numbering, ordering and acknowledgements (``HubMachine+Gossip``).
+    var gossip: ChangeLedger
+    /// This input's gossiped changes with the peers they went to (``catchUp(_:)``).
+    var gossipedThisInput: [(change: GossipedChange, sentTo: Set<NodeID>)] = []
 
     // MARK: Local children, requests, operations
 
@@ -102,6 +106,7 @@ package struct HubMachine: Sendable {
         self.quorum = configuration.partitionTolerance.makePolicy()
         self.random = MachineRandom(seed: seed)
         self.placementNodes = [local]
+        self.gossip = ChangeLedger(maxEarlyPerOrigin: self.settings.tuning.maxEarlyGossipPerOrigin)
     }
 
     /// The strategy's steps, without the state steps when it does not hand state over.
@@ -130,7 +135,10 @@ package struct HubMachine: Sendable {
             startedInBatch = []
         }
         flushBroadcasts()
-        defer { effects = [] }
+        defer {
+            effects = []
+            gossipedThisInput = []
+        }
         return effects
     }
 
@@ -155,6 +163,9 @@ package struct HubMachine: Sendable {
         case .handoverDelivery(let states, let release): handoverDelivered(states, release: release, from: peer)
         case .draining: peerDrains(peer)
         case .leaving: peerLeaves(peer)
+        case .gossip(let change): gossipReceived(change, from: peer)
+        case .digestRound(let round): digestRoundReceived(round, from: peer)
+        case .snapshotRequest: snapshotRequested(by: peer)
         }
     }
 
@@ -189,6 +200,7 @@ package struct HubMachine: Sendable {
         case .drain: drainCommand(op)
         case .leave: leaveCommand(op)
         case .resetQuorumSize(let size): resetQuorumCommand(op, size)
+        case .forgetSlots(let node): forgetSlotsCommand(op, of: node)
         case .startStatic(let specs): startStaticCommand(op, specs)
         }
     }
@@ -219,6 +231,7 @@ package struct HubMachine: Sendable {
     /// in the order they happened: a registration always comes before the reply that follows it.
     mutating func send(_ message: HubPeerMessage, to peer: NodeID) {
         flushBroadcasts()
+        catchUp(peer)
         effects.append(.send(HubEnvelope(message), to: peer))
     }
 
@@ -241,10 +254,21 @@ package struct HubMachine: Sendable {
         }
     }
 
+    /// Sends the queued messages: to every peer, or, for slot changes under gossip, to a few.
     private mutating func flushBroadcasts() {
         guard !broadcasts.isEmpty else { return }
         let messages = broadcasts.flatMap { chunked($0) }
         broadcasts = []
+        if let (recipients, _) = epidemic {
+            for message in messages {
+                if let change = message.slotChange {
+                    originate(change, recipients: recipients)
+                } else {
+                    for peer in peers.sorted() { effects.append(.send(HubEnvelope(message), to: peer)) }
+                }
+            }
+            return
+        }
         for peer in peers.sorted() {
             for message in messages { effects.append(.send(HubEnvelope(message), to: peer)) }
         }

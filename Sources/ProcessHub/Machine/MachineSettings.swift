@@ -7,6 +7,8 @@ package struct MachineSettings: Sendable, Hashable {
     package var debounce: Duration = .milliseconds(20)
     /// The period of the full synchronisation round (``SynchronizationStrategy/syncInterval``).
     package var syncInterval: Duration = .seconds(15)
+    /// How registry changes and rounds travel (``SynchronizationStrategy/spreading``).
+    package var spreading: ChangeSpreading = .everyPeer
     /// How long after a join, a heal or a regained quorum children nobody seems to run wait
     /// before they are restarted: the snapshots of the returning nodes arrive first, so a child
     /// that still runs over there is not started twice.
@@ -33,6 +35,7 @@ package struct MachineSettings: Sendable, Hashable {
     package init(_ configuration: HubConfiguration) {
         debounce = configuration.clusterEventDebounce
         syncInterval = configuration.synchronization.syncInterval
+        spreading = configuration.synchronization.spreading
         migrationTimeout = configuration.migrationTimeout
         heldCallsTTL = configuration.migration.stateTTL
         tuning = configuration.tuning

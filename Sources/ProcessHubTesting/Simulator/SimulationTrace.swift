@@ -103,6 +103,7 @@ extension SimulationTrace {
         case .leave: return "leave"
         case .resetQuorumSize(let size): return "resetQuorumSize(\(size))"
         case .startStatic(let specs): return "startStatic(\(ids(specs.map(\.id))))"
+        case .forgetSlots(let node): return "forgetSlots(of \(name(node)))"
         }
     }
 
