@@ -24,8 +24,8 @@ import Testing
         return configuration
     }
 
-    /// Seeds per family: 9 families × 1 275 ≥ 10 000 schedules.
-    static let perFamily: UInt64 = 1_275
+    /// Seeds per family: 9 families × 1 134 ≥ 10 000 schedules.
+    static let perFamily: UInt64 = 1_134
 
     /// The families that also see start failures and faults during splits.
     static let faulty = SimulationOptions(

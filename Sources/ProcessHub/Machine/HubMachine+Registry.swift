@@ -85,8 +85,14 @@ extension HubMachine {
         guard part.isLast else { return }
         let listed = snapshotIDs.removeValue(forKey: peer) ?? []
         applyTombstones(part.tombstones)
-        let absent = (registry.idsByNode[peer] ?? []).subtracting(listed)
-        publish(absent.sorted().compactMap { registry.unregister($0, on: peer) })
+        let absent = (registry.idsByNode[peer] ?? []).subtracting(listed).sorted()
+        if epidemic != nil {
+            // Gossip may have lost why these went (a move, a duplicate given up) on a link cut
+            // since: a child left with no instance is kept, not forgotten.
+            withdrawn(absent, by: peer, inTransitTo: nil)
+        } else {
+            publish(absent.compactMap { registry.unregister($0, on: peer) })
+        }
         snapshotApplied(from: peer)
     }
 
