@@ -10,7 +10,8 @@ import ClusterNode
 ///
 /// Each flow lives in a file named after it: members and topology batches
 /// (`HubMachine+Topology`), starts (`+Start`), stops (`+Stop`), the registry and its
-/// synchronisation (`+Registry`), children nobody runs (`+Recovery`), quorum (`+Partition`),
+/// synchronisation (`+Registry`, and `+Gossip` when changes spread epidemically), children
+/// nobody runs (`+Recovery`), quorum (`+Partition`),
 /// moves and drains (`+Migration`), and the local children (`+Children`).
 package struct HubMachine: Sendable {
     // MARK: Configuration
