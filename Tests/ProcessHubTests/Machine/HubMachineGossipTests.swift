@@ -5,7 +5,7 @@ import Testing
 
 /// Gossip on the hub's state machine (SPEC §4.4.2), driven by hand: pure, no sockets, no clock.
 @Suite("Hub machine gossip")
-struct GossipMachineTests {
+struct HubMachineGossipTests {
     private static func harness(nodes: Int, recipients: Int, syncInterval: Duration = .seconds(60)) -> MachineHarness {
         var configuration = HubConfiguration(hubID: "m")
         configuration.synchronization = Gossip(syncInterval: syncInterval, recipients: recipients)
@@ -110,6 +110,20 @@ struct GossipMachineTests {
         if case .registered = first.first {} else { Issue.record("the first change did not apply first") }
         #expect(ledger.admit(.init(origin: origin, seq: 1), .registered([]), isPeer: true).isEmpty)
         #expect(ledger.applied[origin] == 2)
+    }
+
+    @Test func aChangeThatOvertakesItsOriginsSnapshotWaitsForIt() {
+        var ledger = ChangeLedger(maxEarlyPerOrigin: 10)
+        let origin = NodeID(name: "o", host: "sim", port: 1, incarnation: 1)
+        ledger.expectSnapshot(from: origin)
+        // Change 3 came by another path before the snapshot, which holds changes up to 2.
+        #expect(ledger.admit(.init(origin: origin, seq: 3), .suspended(["x"]), isPeer: true).isEmpty)
+        ledger.snapshotBegins(from: origin, seq: 2)
+        #expect(ledger.admit(.init(origin: origin, seq: 2), .suspended(["y"]), isPeer: true).isEmpty)
+        let released = ledger.snapshotCompleted(from: origin)
+        #expect(released.count == 1)
+        if case .suspended(let ids) = released.first { #expect(ids == ["x"]) } else { Issue.record("released \(released)") }
+        #expect(ledger.applied[origin] == 3)
     }
 
     @Test func gossipMessagesAreWrittenInTheProtocolVersionThatIntroducedThem() throws {
