@@ -49,6 +49,10 @@ struct ChangeLedger: Sendable {
     private var snapshotMarks: [NodeID: UInt64] = [:]
     /// Peers admitted whose first snapshot has not completed yet.
     private var awaitingSnapshot: Set<NodeID> = []
+    /// When each origin's gap opened: a change of it waits for an earlier one, which may be lost.
+    private(set) var gapsSince: [NodeID: Duration] = [:]
+    /// Whether ``HubTimer/gossipGap`` is armed.
+    var isGapTimerArmed = false
     var changes: [ChangeKey: Spreading] = [:]
     var rounds: [UInt64: CachedRound] = [:]
     var statistics = Statistics()
@@ -70,7 +74,7 @@ struct ChangeLedger: Sendable {
     /// Takes `change` of `key.origin` in: returns the changes of that origin that now apply, in
     /// its order (this one and those that waited for it); empty when it is old or must wait.
     /// `isPeer` says whether the origin is a hub peer yet: until it is, changes wait for its snapshot.
-    mutating func admit(_ key: ChangeKey, _ change: SlotChange, isPeer: Bool) -> [SlotChange] {
+    mutating func admit(_ key: ChangeKey, _ change: SlotChange, isPeer: Bool, now: Duration) -> [SlotChange] {
         let done = max(applied[key.origin, default: 0], snapshotMarks[key.origin] ?? 0)
         guard key.seq > done else { return [] }
         // Until the origin's snapshot is in, a change may be newer than it and be undone by its
@@ -78,6 +82,7 @@ struct ChangeLedger: Sendable {
         let ready = isPeer && !awaitingSnapshot.contains(key.origin) && snapshotMarks[key.origin] == nil
         guard ready, key.seq == done + 1 else {
             hold(key, change)
+            if ready && gapsSince[key.origin] == nil { gapsSince[key.origin] = now }
             return []
         }
         applied[key.origin] = key.seq
@@ -100,7 +105,7 @@ struct ChangeLedger: Sendable {
             done += 1
         }
         applied[origin] = done
-        if !held.isEmpty { early[origin] = held }
+        if held.isEmpty { gapsSince[origin] = nil } else { early[origin] = held }
         return released
     }
 
@@ -115,12 +120,14 @@ struct ChangeLedger: Sendable {
     }
 
     /// The snapshot of `origin` is complete: its changes count as applied; returns the held-back
-    /// ones that follow it, in order.
-    mutating func snapshotCompleted(from origin: NodeID) -> [SlotChange] {
+    /// ones that follow it, in order. Those still held after it wait across a gap from `now`.
+    mutating func snapshotCompleted(from origin: NodeID, now: Duration) -> [SlotChange] {
         guard let seq = snapshotMarks.removeValue(forKey: origin) else { return [] }
         awaitingSnapshot.remove(origin)
         applied[origin] = max(applied[origin, default: 0], seq)
-        return releaseEarly(of: origin)
+        let released = releaseEarly(of: origin)
+        if early[origin] != nil { gapsSince[origin] = now }
+        return released
     }
 
     /// Forgets a node that went: if it comes back, its snapshot tells where its changes stand.
@@ -129,6 +136,15 @@ struct ChangeLedger: Sendable {
         early[origin] = nil
         snapshotMarks[origin] = nil
         awaitingSnapshot.remove(origin)
+        gapsSince[origin] = nil
+    }
+
+    /// The origins whose gap has lasted `delay` by `now`: their slots are pulled, and each gap
+    /// counts as opened anew, so it is pulled again only if it outlives the pull.
+    mutating func gapsToRepair(now: Duration, delay: Duration) -> [NodeID] {
+        let due = gapsSince.filter { $0.value + delay <= now }.keys.sorted()
+        for origin in due { gapsSince[origin] = now }
+        return due
     }
 
     // MARK: Memory of what spreads

@@ -143,6 +143,8 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
     /// Children of a start that a target refused for a passing reason (it was partitioned or
     /// leaving) are placed again.
     case startRetry(OperationID)
+    /// Gossip: a gap in some origin's changes may have lasted long enough to pull its slots.
+    case gossipGap
 
     package var description: String {
         switch self {
@@ -155,6 +157,7 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
         case .heldCallsExpiry: "heldCallsExpiry"
         case .heldCommands: "heldCommands"
         case .startRetry(let op): "startRetry(\(op))"
+        case .gossipGap: "gossipGap"
         }
     }
 }

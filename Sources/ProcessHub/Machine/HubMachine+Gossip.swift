@@ -69,7 +69,8 @@ extension HubMachine {
         let everyone = Set(members)
         spreading.isDone = everyone.isSubset(of: spreading.seen)
         gossip.changes[key] = spreading
-        let ready = gossip.admit(key, message.change, isPeer: peers.contains(message.origin))
+        let ready = gossip.admit(key, message.change, isPeer: peers.contains(message.origin), now: now)
+        if ready.isEmpty { applyStopsEarly(of: message.change) } else { armGapRepair() }
         for change in ready { apply(change, from: message.origin) }
         // Only news travels on: a copy that taught this node nothing stops here.
         guard spreading.seen != known, !spreading.isDone else { return }
@@ -78,6 +79,34 @@ extension HubMachine {
         for peer in randomPeers(recipients, among: everyone.subtracting(spreading.seen).sorted()) {
             send(.gossip(forwarded), to: peer)
         }
+    }
+
+    /// Stops hold whatever order they arrive in (each covers its epoch and older ones): a change
+    /// held back for an earlier one still stops the leftovers it names at once, so a new start
+    /// of the same id is not answered with the old instance meanwhile.
+    private mutating func applyStopsEarly(of change: SlotChange) {
+        if case .unregistered(_, let tombstones) = change { applyTombstones(tombstones) }
+        armGapRepair()
+    }
+
+    /// Arms ``HubTimer/gossipGap`` for the oldest gap, unless it is armed.
+    private mutating func armGapRepair() {
+        guard !gossip.isGapTimerArmed, let oldest = gossip.gapsSince.values.min() else { return }
+        gossip.isGapTimerArmed = true
+        effects.append(.setTimer(.gossipGap, after: max(.zero, oldest + settings.gossipGapRepair - now)))
+    }
+
+    /// A gap in some origin's changes outlived reordering: the change it waits for was lost on
+    /// the way (its only carrier went down, say). Pull that origin's slots rather than wait for
+    /// the round.
+    mutating func repairGaps() {
+        gossip.isGapTimerArmed = false
+        for origin in gossip.gapsToRepair(now: now, delay: settings.gossipGapRepair) where peers.contains(origin) {
+            log(.debug, "a change of \(origin) is missing: pulling its slots")
+            gossip.statistics.pulls += 1
+            send(.snapshotRequest, to: origin)
+        }
+        armGapRepair()
     }
 
     /// Applies a change of `origin`'s slots, as if `origin` had sent it directly.
@@ -100,7 +129,8 @@ extension HubMachine {
     /// `peer`'s snapshot is complete: the changes that waited for it apply now.
     mutating func snapshotApplied(from peer: NodeID) {
         guard epidemic != nil else { return }
-        for change in gossip.snapshotCompleted(from: peer) { apply(change, from: peer) }
+        for change in gossip.snapshotCompleted(from: peer, now: now) { apply(change, from: peer) }
+        armGapRepair()
     }
 
     /// A peer whose view of this node's slots differs from its digest asks for them.

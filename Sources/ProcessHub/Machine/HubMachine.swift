@@ -217,6 +217,7 @@ package struct HubMachine: Sendable {
         case .heldCallsExpiry: releaseExpiredHolds()
         case .heldCommands: runHeldCommands()
         case .startRetry(let op): retryStart(op)
+        case .gossipGap: repairGaps()
         }
     }
 

@@ -100,15 +100,37 @@ struct HubMachineGossipTests {
         #expect(h.machines[h.nodes[0]]!.gossipStatistics.roundsStarted >= 2)
     }
 
+    @Test func aLostChangeIsPulledOnceTheGapOutlivesReorderingNotAtTheRound() {
+        var h = Self.harness(nodes: 3, recipients: 1)
+        h.advance(by: .milliseconds(100))
+        let origin = h.nodes[0]
+        let specs = MachineHarness.specs(0..<100, prefix: "g").filter { h.placement(of: $0.id, among: h.nodes) == origin }
+        h.run(origin, .command(OperationID(900), .start([specs[0]], StartCommand())))
+        Self.runUntilSupervisorReport(on: origin, &h)
+        // The first registration is lost on the way (its only carrier went down, say).
+        h.queue.removeAll { _, input in
+            if case .received(let envelope, let from) = input, from == origin, case .gossip = envelope.message { return true }
+            return false
+        }
+        h.settle()
+        h.command(.start([specs[1]], StartCommand()), on: origin)
+        // The second waits for the first everywhere.
+        #expect(h.nodes.dropFirst().allSatisfy { h.machines[$0]!.child(specs[1].id) == nil })
+        h.advance(by: .seconds(1))
+        for node in h.nodes { #expect(h.machines[node]!.child(specs[0].id) != nil && h.machines[node]!.child(specs[1].id) != nil) }
+        #expect(h.nodes.dropFirst().allSatisfy { h.machines[$0]!.gossipStatistics.pulls == 1 })
+        #expect(h.machines[origin]!.gossipStatistics.roundsStarted == 0)
+    }
+
     @Test func changesOfOneOriginApplyInItsOrderWhateverTheArrivalOrder() {
         var ledger = ChangeLedger(maxEarlyPerOrigin: 10)
         let origin = NodeID(name: "o", host: "sim", port: 1, incarnation: 1)
-        let second = ledger.admit(.init(origin: origin, seq: 2), .unregistered(["x"], tombstones: []), isPeer: true)
+        let second = ledger.admit(.init(origin: origin, seq: 2), .unregistered(["x"], tombstones: []), isPeer: true, now: .zero)
         #expect(second.isEmpty)
-        let first = ledger.admit(.init(origin: origin, seq: 1), .registered([]), isPeer: true)
+        let first = ledger.admit(.init(origin: origin, seq: 1), .registered([]), isPeer: true, now: .zero)
         #expect(first.count == 2)
         if case .registered = first.first {} else { Issue.record("the first change did not apply first") }
-        #expect(ledger.admit(.init(origin: origin, seq: 1), .registered([]), isPeer: true).isEmpty)
+        #expect(ledger.admit(.init(origin: origin, seq: 1), .registered([]), isPeer: true, now: .zero).isEmpty)
         #expect(ledger.applied[origin] == 2)
     }
 
@@ -117,10 +139,10 @@ struct HubMachineGossipTests {
         let origin = NodeID(name: "o", host: "sim", port: 1, incarnation: 1)
         ledger.expectSnapshot(from: origin)
         // Change 3 came by another path before the snapshot, which holds changes up to 2.
-        #expect(ledger.admit(.init(origin: origin, seq: 3), .suspended(["x"]), isPeer: true).isEmpty)
+        #expect(ledger.admit(.init(origin: origin, seq: 3), .suspended(["x"]), isPeer: true, now: .zero).isEmpty)
         ledger.snapshotBegins(from: origin, seq: 2)
-        #expect(ledger.admit(.init(origin: origin, seq: 2), .suspended(["y"]), isPeer: true).isEmpty)
-        let released = ledger.snapshotCompleted(from: origin)
+        #expect(ledger.admit(.init(origin: origin, seq: 2), .suspended(["y"]), isPeer: true, now: .zero).isEmpty)
+        let released = ledger.snapshotCompleted(from: origin, now: .zero)
         #expect(released.count == 1)
         if case .suspended(let ids) = released.first { #expect(ids == ["x"]) } else { Issue.record("released \(released)") }
         #expect(ledger.applied[origin] == 3)
