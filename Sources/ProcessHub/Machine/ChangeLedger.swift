@@ -53,6 +53,11 @@ struct ChangeLedger: Sendable {
     private(set) var gapsSince: [NodeID: Duration] = [:]
     /// Whether ``HubTimer/gossipGap`` is armed.
     var isGapTimerArmed = false
+    /// This node's latest changes, in order (the last is ``lastStamped``), with the peers each
+    /// was sent to: what a requester that missed some is sent again (``HubMachine/bringUpToDate(_:from:)``).
+    private(set) var recentOwn: [(change: GossipedChange, sentTo: Set<NodeID>)] = []
+    /// How many of this node's latest changes are kept for that.
+    static let recentOwnKept = 512
     var changes: [ChangeKey: Spreading] = [:]
     var rounds: [UInt64: CachedRound] = [:]
     var statistics = Statistics()
@@ -67,6 +72,26 @@ struct ChangeLedger: Sendable {
     mutating func stamp() -> UInt64 {
         lastStamped += 1
         return lastStamped
+    }
+
+    /// Keeps this node's change `message`, sent to `targets`.
+    mutating func keep(_ message: GossipedChange, sentTo targets: Set<NodeID>) {
+        recentOwn.append((message, targets))
+        if recentOwn.count > 2 * Self.recentOwnKept { recentOwn.removeFirst(recentOwn.count - Self.recentOwnKept) }
+    }
+
+    /// The kept changes after `known` that `peer` was not sent, marked as sent to it; `nil` when
+    /// some of them are no longer kept.
+    mutating func unsent(to peer: NodeID, after known: UInt64) -> [GossipedChange]? {
+        guard known < lastStamped else { return [] }
+        let firstKept = lastStamped + 1 - UInt64(recentOwn.count)
+        guard known + 1 >= firstKept else { return nil }
+        var unsent: [GossipedChange] = []
+        for index in Int(known + 1 - firstKept)..<recentOwn.count where !recentOwn[index].sentTo.contains(peer) {
+            recentOwn[index].sentTo.insert(peer)
+            unsent.append(recentOwn[index].change)
+        }
+        return unsent
     }
 
     // MARK: Order of each origin's changes

@@ -27,7 +27,7 @@ extension HubMachine {
         let targets = randomPeers(recipients, among: peers.sorted())
         gossip.changes[.init(origin: local, seq: seq)] = .init(seen: [local], expiresAt: now + settings.syncInterval)
         for peer in targets { effects.append(.send(HubEnvelope(.gossip(message)), to: peer)) }
-        gossipedThisInput.append((message, Set(targets)))
+        gossip.keep(message, sentTo: Set(targets))
         gossip.statistics.originated += 1
         gossip.statistics.firstHops += targets.count
     }
@@ -35,12 +35,22 @@ extension HubMachine {
     /// Sends `peer` the changes of this input it was not picked for, before a message that may
     /// depend on them: a start's originator learns the registrations before the reply.
     mutating func catchUp(_ peer: NodeID) {
-        guard peers.contains(peer) else { return }
-        for index in gossipedThisInput.indices where !gossipedThisInput[index].sentTo.contains(peer) {
-            gossipedThisInput[index].sentTo.insert(peer)
-            effects.append(.send(HubEnvelope(.gossip(gossipedThisInput[index].change)), to: peer))
+        guard epidemic != nil, peers.contains(peer) else { return }
+        for change in gossip.unsent(to: peer, after: lastChangeBeforeInput) ?? [] {
+            effects.append(.send(HubEnvelope(.gossip(change)), to: peer))
             gossip.statistics.firstHops += 1
         }
+    }
+
+    /// Sends `peer`, which had applied this node's changes up to `known`, every later one it was
+    /// not sent (or this node's snapshot, when some are no longer kept), before a reply that may
+    /// name them: one of them may still be on its way to it by another path, or lost.
+    mutating func bringUpToDate(_ peer: NodeID, from known: UInt64) {
+        guard epidemic != nil, peers.contains(peer) else { return }
+        flushBroadcasts()
+        guard let unsent = gossip.unsent(to: peer, after: known) else { return sendSnapshot(to: peer) }
+        for change in unsent { effects.append(.send(HubEnvelope(.gossip(change)), to: peer)) }
+        gossip.statistics.firstHops += unsent.count
     }
 
     /// Up to `count` of `candidates`, drawn with the machine's generator.

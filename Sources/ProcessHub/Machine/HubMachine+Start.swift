@@ -94,7 +94,8 @@ extension HubMachine {
             var chunkStates: [ChildID: HandoverPayload] = [:]
             for draft in chunk { chunkStates[draft.id] = states[draft.id] }
             send(.startChildren(StartChildren(
-                requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls)),
+                requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls,
+                knownChanges: epidemic.map { _ in gossip.applied[node, default: 0] })),
                 to: node)
             return requestID
         }
@@ -107,7 +108,7 @@ extension HubMachine {
     mutating func startRequested(_ request: StartChildren, by peer: NodeID) {
         guard peers.contains(peer) else { return }
         let key = InboundKey(peer: peer, requestID: request.requestID)
-        inbound[key] = InboundStart(remaining: Set(request.children.map(\.id)))
+        inbound[key] = InboundStart(remaining: Set(request.children.map(\.id)), knownChanges: request.knownChanges)
         var accepted: [RegistryEntryDraft] = []
         for draft in request.children {
             if let error = refusal(ofStart: draft, request.purpose) {
@@ -140,6 +141,7 @@ extension HubMachine {
         if request.remaining.isEmpty {
             inbound[key] = nil
             if peers.contains(key.peer) {
+                if let known = request.knownChanges { bringUpToDate(key.peer, from: known) }
                 send(.startReply(requestID: key.requestID, outcomes: request.outcomes), to: key.peer)
             }
         } else {

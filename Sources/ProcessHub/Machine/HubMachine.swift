@@ -63,8 +63,8 @@ package struct HubMachine: Sendable {
     var suspectedDuplicates: Set<ChildID> = []
     /// Gossip's numbering, ordering and acknowledgements (``HubMachine+Gossip``).
     var gossip: ChangeLedger
-    /// This input's gossiped changes with the peers they went to (``catchUp(_:)``).
-    var gossipedThisInput: [(change: GossipedChange, sentTo: Set<NodeID>)] = []
+    /// This node's last change before the input being handled (``catchUp(_:)``).
+    var lastChangeBeforeInput: UInt64 = 0
 
     // MARK: Local children, requests, operations
 
@@ -121,6 +121,7 @@ package struct HubMachine: Sendable {
     /// Handles one input at time `now` (measured from any fixed origin, never going back).
     package mutating func handle(_ input: HubInput, now: Duration) -> [HubEffect] {
         self.now = max(self.now, now)
+        lastChangeBeforeInput = gossip.lastStamped
         if hasLeft, case .supervisor = input {} else if hasLeft { return [] }
         switch input {
         case .hubStarted: hubStarted()
@@ -136,10 +137,7 @@ package struct HubMachine: Sendable {
             startedInBatch = []
         }
         flushBroadcasts()
-        defer {
-            effects = []
-            gossipedThisInput = []
-        }
+        defer { effects = [] }
         return effects
     }
 
@@ -257,7 +255,7 @@ package struct HubMachine: Sendable {
     }
 
     /// Sends the queued messages: to every peer, or, for slot changes under gossip, to a few.
-    private mutating func flushBroadcasts() {
+    mutating func flushBroadcasts() {
         guard !broadcasts.isEmpty else { return }
         let messages = broadcasts.flatMap { chunked($0) }
         broadcasts = []

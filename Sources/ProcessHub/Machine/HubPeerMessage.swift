@@ -79,6 +79,7 @@ enum HubPeerMessage: Sendable, Codable {
         switch self {
         case .gossip, .digestRound, .snapshotRequest: 2
         case .snapshot(let part) where part.lastChange != nil: 2
+        case .startChildren(let request) where request.knownChanges != nil: 2
         default: 1
         }
     }
@@ -134,6 +135,10 @@ struct StartChildren: Sendable, Codable {
     var states: [ChildID: HandoverPayload]
     /// The new instances hold their calls until a ``HubPeerMessage/handoverDelivery(states:release:)``.
     var holdsCalls: Bool
+    /// Under gossip, the receiver's last change the sender applied: the reply first sends the
+    /// sender every later change, so the sender can apply the registrations the reply names
+    /// even when one of them is still on its way by another path.
+    var knownChanges: UInt64? = nil
 }
 
 /// A child to start, with the row version its registration will carry.

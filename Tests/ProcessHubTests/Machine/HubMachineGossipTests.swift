@@ -122,6 +122,26 @@ struct HubMachineGossipTests {
         #expect(h.machines[origin]!.gossipStatistics.roundsStarted == 0)
     }
 
+    @Test func aStartsRequesterIsBroughtUpToDateBeforeTheReplyEvenAfterALostChange() {
+        var h = Self.harness(nodes: 3, recipients: 1)
+        h.advance(by: .milliseconds(100))
+        let host = h.nodes[0], requester = h.nodes[1]
+        let specs = MachineHarness.specs(0..<100, prefix: "g").filter { h.placement(of: $0.id, among: h.nodes) == host }
+        h.run(host, .command(OperationID(900), .start([specs[0]], StartCommand())))
+        Self.runUntilSupervisorReport(on: host, &h)
+        // The host's first registration is lost on the way.
+        h.queue.removeAll { _, input in
+            if case .received(let envelope, let from) = input, from == host, case .gossip = envelope.message { return true }
+            return false
+        }
+        h.settle()
+        #expect(h.machines[requester]!.child(specs[0].id) == nil)
+        // The requester's start names what it has of the host; the reply comes after the rest.
+        h.command(.start([specs[1]], StartCommand()), on: requester)
+        #expect(h.machines[requester]!.child(specs[1].id) != nil)
+        #expect(h.machines[requester]!.child(specs[0].id) != nil)
+    }
+
     @Test func changesOfOneOriginApplyInItsOrderWhateverTheArrivalOrder() {
         var ledger = ChangeLedger(maxEarlyPerOrigin: 10)
         let origin = NodeID(name: "o", host: "sim", port: 1, incarnation: 1)
