@@ -57,7 +57,7 @@ struct ChangeLedger: Sendable {
     /// was sent to: what a requester that missed some is sent again (``HubMachine/bringUpToDate(_:from:)``).
     private(set) var recentOwn: [(change: GossipedChange, sentTo: Set<NodeID>)] = []
     /// How many of this node's latest changes are kept for that.
-    static let recentOwnKept = 512
+    static let recentOwnKept = 128
     var changes: [ChangeKey: Spreading] = [:]
     var rounds: [UInt64: CachedRound] = [:]
     var statistics = Statistics()
