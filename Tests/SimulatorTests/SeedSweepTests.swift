@@ -24,8 +24,8 @@ import Testing
         return configuration
     }
 
-    /// Seeds per family: 9 families × 1 134 ≥ 10 000 schedules.
-    static let perFamily: UInt64 = 1_134
+    /// Seeds per family: 11 families × 1 000 ≥ 10 000 schedules.
+    static let perFamily: UInt64 = 1_000
 
     /// The families that also see start failures and faults during splits.
     static let faulty = SimulationOptions(
@@ -66,11 +66,26 @@ import Testing
                 $0.migration = ColdSwap(handover: true)
             }
         },
+        Family(name: "DynamicQuorum+HotSwap+faults", seeds: 900_000..<(900_000 + perFamily), nodes: 3...7, options: faulty) { _ in
+            hub {
+                $0.partitionTolerance = DynamicQuorum(quorumSize: 60, thresholdTime: .seconds(5))
+                $0.migration = HotSwap(handover: true)
+            }
+        },
+        // Children defer their moves by chance (some answer after the round's deadline), are asked
+        // again, and move once ready or after `maxDeferTime`; drains wait for them, then force.
+        Family(name: "ColdSwap+consent", seeds: 1_000_000..<(1_000_000 + perFamily), nodes: 3...7) { _ in
+            hub { $0.migration = ColdSwap(handover: true, consent: consent) }
+        },
         // Registry changes reach most nodes only through other nodes, and rounds every 2 s.
         Family(name: "Divergence+Gossip", seeds: 800_000..<(800_000 + perFamily), nodes: 3...7) { _ in
             hub { $0.synchronization = Gossip(syncInterval: .seconds(2), recipients: 2) }
         },
     ]
+
+    /// Quick rounds, so that deferrals, retries and forced moves all happen within a schedule.
+    static let consent = MigrationConsent(
+        consentTimeout: .milliseconds(200), retryInterval: .milliseconds(500), maxDeferTime: .seconds(3))
 
     /// What one slice of a family found.
     struct Outcome: Sendable {

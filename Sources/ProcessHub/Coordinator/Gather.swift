@@ -4,9 +4,11 @@ import Synchronization
 /// shared deadline (ProcessHub's state query and consent collection).
 ///
 /// Each question runs in a task of its own: a child that never answers only loses its answer, it
-/// cannot hold the batch (a task group would wait for it).
+/// cannot hold the batch (a task group would wait for it). The deadline is measured on `clock`
+/// (the driver's, which tests may drive by hand).
 func gather<Answer: Sendable>(
-    _ ids: [ChildID], within timeout: Duration, _ ask: @escaping @Sendable (ChildID) async -> Answer?
+    _ ids: [ChildID], within timeout: Duration, on clock: any HubClock = ContinuousHubClock(),
+    _ ask: @escaping @Sendable (ChildID) async -> Answer?
 ) async -> [ChildID: Answer] {
     guard !ids.isEmpty else { return [:] }
     let collector = Collector<Answer>(expected: ids.count)
@@ -16,7 +18,7 @@ func gather<Answer: Sendable>(
             Task { collector.add(id, await ask(id)) }
         }
         Task {
-            try? await Task.sleep(for: timeout)
+            try? await clock.sleep(for: timeout)
             collector.finish()
         }
     }

@@ -27,3 +27,12 @@ extension HubCore {
         await announceToNonMembers()
     }
 }
+
+/// The legacy coordinator serves its strategies' host.
+extension HubCore: StrategyHostBackend {
+    var pendingTopologyWork: Int { state.withLock { $0.pendingTopologyWork } }
+
+    func sendStrategyMessage(_ envelope: StrategyEnvelope, to peers: [NodeID]) async {
+        await forEachPeer(peers) { try await $0.strategyMessage(envelope) }
+    }
+}

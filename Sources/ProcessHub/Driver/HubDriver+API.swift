@@ -8,8 +8,8 @@ extension HubDriver {
     var isPartitioned: Bool { summary.withLock { $0.isPartitioned } }
     var hubNodes: [NodeID] { summary.withLock { $0.hubNodes } }
     var peers: [NodeID] { summary.withLock { $0.peers } }
-    /// The machine does not ask children for consent to move yet (``runs(_:on:)``).
-    var deferredIDs: [ChildID] { [] }
+    /// The local children that deferred their move, as of the machine's last input.
+    var deferredIDs: [ChildID] { summary.withLock { $0.deferredIDs } }
 
     /// The refusals every command shares.
     private func refuseIfUnavailable() throws(HubError) {
@@ -35,7 +35,8 @@ extension HubDriver {
             }
         }
         let command = StartCommand(
-            awaited: true, timeout: options.timeout, checkExisting: options.checkExisting, metadata: Self.metadata(of: specs, options))
+            awaited: true, timeout: options.timeout, checkExisting: options.checkExisting, metadata: Self.metadata(of: specs, options),
+            placement: configuration.distribution.placesByChildMapping ? options.childMapping ?? [:] : [:])
         return Task(executorPreference: OffLoopExecutor.shared) {
             await HubTracing.startChildren(hub: self.hubID, count: specs.count, nodes: nodes) {
                 var result = Self.startResult(await self.perform(.start(specs, command)), specs: specs)
@@ -71,7 +72,7 @@ extension HubDriver {
         case .failed(let error):
             let code: ChildError.Code = error.code == .partitioned ? .partitioned : .noResponse
             return StartResult(started: [], errors: specs.map { ($0.id, ChildError(code, error.message)) })
-        case .dispatched, .done:
+        case .dispatched, .done, .drained:
             return StartResult(started: [], errors: [])
         }
     }
@@ -94,7 +95,7 @@ extension HubDriver {
                 return result
             case .failed(let error):
                 return StopResult(stopped: [], errors: ids.map { ($0, ChildError(.noResponse, error.message)) })
-            case .dispatched, .done:
+            case .dispatched, .done, .drained:
                 return StopResult(stopped: [], errors: [])
             }
         }
@@ -109,8 +110,12 @@ extension HubDriver {
         if isLocked { throw HubError(.locked, "topology work is pending") }
         let initial = await supervisor.runningCount
         logger.info("draining \(initial) children")
-        switch await perform(.drain, timeout: timeout) {
+        // Children that defer are waited for `timeout`, then moved anyway; the forced moves
+        // get the migration timeout on top.
+        switch await perform(.drain(askingConsentFor: timeout), timeout: timeout + configuration.migrationTimeout) {
         case .failed(let error)?: throw error
+        case .drained(let forced)?:
+            return DrainResult(migrated: max(initial - forced, 0), forced: forced)
         case nil:
             // What has not moved in time stays until the hub stops (which stops it).
             let left = await supervisor.runningCount
@@ -150,16 +155,21 @@ extension HubDriver {
         }
     }
 
-    /// Nothing defers on the driver yet.
-    func migrationReady(_ ids: Set<ChildID>) async {}
+    /// Moves deferred children now; returns once their moves began.
+    func migrationReady(_ ids: Set<ChildID>) async {
+        guard !isStopped else { return }
+        _ = await perform(.migrationReady(ids))
+    }
 
     // MARK: The rest
 
-    /// Hubs on local-only nodes run on `HubCore` (``runs(_:on:)``), so a driver's node is never
-    /// local-only: its registry already names the node as peers reach it.
+    /// The explicit form of following a promotion: fails with ``HubError/Code/notAlive`` while
+    /// the node is local-only. The rename happened when the node was promoted
+    /// (``followPromotion()``); peers get this node's slots in the snapshot every announce brings.
     func promote() async throws(HubError) {
         if isStopped { throw HubError(.hubStopped, "hub \(hubID) is stopped") }
         if system.isLocalOnly { throw HubError(.notAlive, "node \(localNode) is local-only: promote the node first") }
+        if let old = renameReadSide(to: localNode) { await supervisor.renameNode(old, to: localNode) }
     }
 
     func status() async -> HubNodeStatus {
@@ -183,5 +193,19 @@ extension HubDriver {
         if size < 1 { throw HubError(.invalidConfiguration, "the cluster size must be at least 1 (got \(size))") }
         // The machine owns the count; nothing waits for its answer.
         tell(.resetQuorumSize(size))
+    }
+}
+
+/// The driver serves its strategies' host: reads from the read side, messages through the
+/// machine, so a strategy's message travels in order with the hub's own.
+extension HubDriver: StrategyHostBackend {
+    var pendingTopologyWork: Int { summary.withLock { $0.pendingTopologyWork } }
+
+    func isMember(_ node: NodeID) -> Bool {
+        node == localNode || summary.withLock { $0.hubNodes.contains(node) || $0.peers.contains(node) }
+    }
+
+    func sendStrategyMessage(_ envelope: StrategyEnvelope, to peers: [NodeID]) async {
+        inbox.yield(.strategyMessage(envelope, to: peers))
     }
 }

@@ -27,12 +27,16 @@ extension HubDriver {
             await dispatch(.migrationCompleted, MigrationCompletedEvent(nodes: [target], childIDs: [id]))
         case .handoverDelivered(let ids, let target):
             await dispatch(.handoverDelivered, HandoverDeliveredEvent(childIDs: ids, targetNode: target))
-        case .drainCompleted(let migrated):
-            await dispatch(.drainCompleted, DrainCompletedEvent(migrated: migrated, forced: 0))
+        case .drainCompleted(let migrated, let forced):
+            await dispatch(.drainCompleted, DrainCompletedEvent(migrated: migrated, forced: forced))
+        case .migrationDeferred(let ids):
+            await dispatch(.migrationDeferred, MigrationDeferredEvent(childIDs: ids))
         case .replicaRoles(let roles):
             for (id, mode) in roles.sorted(by: { $0.key < $1.key }) { await supervisor.hooks(of: id)?.hooks.signal(mode) }
         case .redistribution(let kind, let nodes, let done):
             await dispatch(done ? .postRedistribution : .preRedistribution, RedistributionEvent(kind: kind, nodes: nodes))
+        case .childrenForwarded(let forwards):
+            await dispatch(.childrenForwarded, ChildrenForwardedEvent(forwards: forwards))
         case .childrenRedistributing(let ids, let kind, let target):
             await dispatch(.preChildrenRedistribution, ChildrenRedistributionEvent(children: ids, kind: kind, node: target))
         case .migrationBegan(let id, let count, let target):

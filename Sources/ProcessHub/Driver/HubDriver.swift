@@ -31,9 +31,12 @@ final class HubDriver: HubCoordinator {
     let logger: Logger
     /// The read side: lookups never wait for the owner loop.
     let registry: ChildRegistry
-    private let inbox: AsyncStream<HubInput>.Continuation
+    /// What this hub's strategies use to talk to their peers (``StrategyHost``).
+    let strategyHost: StrategyHost
+    let inbox: AsyncStream<HubInput>.Continuation
     private let inputs: AsyncStream<HubInput>
-    private let origin = ContinuousClock.now
+    /// The machine's time and timers (real time unless a test injects another clock).
+    let clock: any HubClock
     /// The machine until the owner loop takes it; from then on only the loop holds it.
     private let unstarted: Mutex<HubMachine?>
     private let state = Mutex(State())
@@ -76,14 +79,26 @@ final class HubDriver: HubCoordinator {
     }
 
     /// A driver for `configuration`'s hub on `node`; ``start()`` makes it run.
-    init(configuration: HubConfiguration, node: ClusterNode, logger: Logger, seed: UInt64 = .random(in: 0 ... .max)) {
+    init(
+        configuration: HubConfiguration, node: ClusterNode, logger: Logger, seed: UInt64 = .random(in: 0 ... .max),
+        clock: any HubClock = ContinuousHubClock()
+    ) {
+        self.clock = clock
+        let strategyHost = StrategyHost(localNode: node.id, logger: logger)
+        var configuration = configuration
+        configuration.distribution = configuration.distribution.attach(to: strategyHost)
+        self.strategyHost = strategyHost
         self.configuration = configuration
         self.node = node
         self.logger = logger
         self.hooks = configuration.hooks.copy()
         self.metrics = HubMetrics(hub: configuration.hubID, node: node.id)
         self.supervisor = ChildSupervisor(system: node.system, configuration: configuration, logger: logger, metrics: metrics)
-        self.unstarted = Mutex(HubMachine(local: node.id, configuration: configuration, seed: seed))
+        let machine = HubMachine(local: node.id, configuration: configuration, seed: seed)
+        // The read side knows this node from the start: a start right after the hub started
+        // checks its mapping against the hub's nodes before the owner loop ran once.
+        self.summary.withLock { $0.update(from: machine) }
+        self.unstarted = Mutex(machine)
         self.registry = ChildRegistry(localNode: node.id, writeChunk: configuration.tuning.registryWriteChunk)
         (inputs, inbox) = AsyncStream.makeStream(of: HubInput.self)
     }
@@ -92,24 +107,43 @@ final class HubDriver: HubCoordinator {
 
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
-    /// The machine does not yet run strategies that keep their own state across nodes (``Guided``
-    /// and ``CentralizedLoadBalancer`` learn placements and loads, ``DynamicQuorum`` shares its
-    /// log of departures, all through the strategy host), migration consent, or hubs on
-    /// local-only nodes.
+    /// The machine runs every configuration: every strategy, ``Gossip`` included, with or
+    /// without ``MigrationConsent``.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
         if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
-        guard configuration.distribution is ConsistentHashing else { return false }
-        guard configuration.migration.consent == nil else { return false }
-        guard !(configuration.partitionTolerance is DynamicQuorum) else { return false }
-        return !node.system.isLocalOnly
+        return true
+    }
+
+    /// ProcessHub's `promote_to_node`: the moment a local-only node is promoted (before it
+    /// listens, so no peer ever sees the old identity), the read side and the supervisor are
+    /// renamed at once and the machine hears it before any input from a peer.
+    private func followPromotion() {
+        guard node.system.isLocalOnly else { return }
+        node.system.onPromotion { [weak self, supervisor] _, new in
+            guard let self, let old = self.renameReadSide(to: new) else { return }
+            Task { await supervisor.renameNode(old, to: new) }
+        }
+    }
+
+    /// Renames this node on the read side (registry and summary) at once, and tells the machine;
+    /// returns the old identity, or `nil` when it already had `new`.
+    func renameReadSide(to new: NodeID) -> NodeID? {
+        let old = registry.renameLocalNode(to: new)
+        guard old != new else { return nil }
+        summary.withLock { $0.hubNodes = $0.hubNodes.map { $0 == old ? new : $0 } }
+        inbox.yield(.renamed(to: new))
+        return old
     }
 
     /// Starts a hub on `node` with this driver.
     static func launch(_ configuration: HubConfiguration, on node: ClusterNode, logger: Logger) async throws(HubError) -> HubDriver {
         let driver = HubDriver(configuration: configuration, node: node, logger: logger)
         try await driver.start()
+        // The hub has started once the machine handled its start (a quorum strategy may start
+        // partitioned): what the API reads from then on says so.
+        _ = await driver.perform(.ready)
         if !configuration.childSpecs.isEmpty { driver.tell(.startStatic(configuration.childSpecs)) }
         return driver
     }
@@ -125,12 +159,14 @@ final class HubDriver: HubCoordinator {
         }
         state.withLock { $0.endpoints = (endpoint, control) }
         await supervisor.setEvents(.init(
-            restarted: { [inbox, metrics, hooks, local = node.id] id, actorID in
+            restarted: { [inbox, metrics, hooks, system = node.system] id, actorID in
                 metrics.restarted.increment()
                 inbox.yield(.supervisor([.restarted(id, actorID)]))
-                await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: local, actorID: actorID))
+                await hooks.dispatch(.childPidUpdated, ChildActorUpdatedEvent(childID: id, node: system.nodeID, actorID: actorID))
             },
             gone: { [inbox] id, _ in inbox.yield(.supervisor([.ended(id)])) }))
+        followPromotion()
+        strategyHost.bind(self)
         let events = node.events
         own { [inbox, weak self] in
             for await event in events {
@@ -155,7 +191,8 @@ final class HubDriver: HubCoordinator {
     func stop(movingChildren: Bool) async {
         guard !isStopped else { return }
         if movingChildren && !peers.isEmpty && !isPartitioned {
-            _ = await perform(.drain, timeout: configuration.migrationTimeout * 2)
+            // A graceful stop does not wait for consent (as `HubCore`'s).
+            _ = await perform(.drain(askingConsentFor: nil), timeout: configuration.migrationTimeout * 2)
         }
         _ = await perform(.leave)
         await dispatch(.coordinatorShutdown, CoordinatorShutdownEvent(reason: "stop"))
@@ -262,7 +299,7 @@ final class HubDriver: HubCoordinator {
     private func run(_ initial: HubMachine) async {
         var machine = initial
         for await input in inputs {
-            let effects = machine.handle(input, now: ContinuousClock.now - origin)
+            let effects = machine.handle(input, now: clock.elapsed)
             let entries = registryEntries(for: effects, in: machine)
             summary.withLock { $0.update(from: machine) }
             for effect in effects { await carryOut(effect, entries: entries) }
@@ -287,6 +324,7 @@ final class HubDriver: HubCoordinator {
         case .startChildren(let launches): await startChildren(launches)
         case .stopChildren(let ids, let cause): stopChildren(ids, cause: cause)
         case .captureStates(let ids): captureStates(ids)
+        case .askConsent(let ids, let round, let deadline): askConsent(ids, round: round, within: deadline)
         case .sealCalls(let ids): for id in ids { if let actorID = await supervisor.actorID(of: id) { await node.system.sealCalls(to: actorID) } }
         case .deliverStates(let states, let release): await deliver(states, release: release)
         case .hook(let event): await fire(event)
@@ -295,6 +333,7 @@ final class HubDriver: HubCoordinator {
         case .complete(let op, let outcome): state.withLock { $0.waiters.removeValue(forKey: op) }?.resume(returning: outcome)
         case .registryChanged(let changes): await mirror(changes, entries: entries)
         case .log(let level, let line): log(level, line)
+        case .deliverStrategyMessage(let envelope, _): own { [strategyHost] in await strategyHost.deliver(envelope) }
         }
     }
 
@@ -365,6 +404,18 @@ final class HubDriver: HubCoordinator {
         }
     }
 
+    // MARK: Consent
+
+    /// Asks each child at once, beside the loop (a child may be slow to answer, or never
+    /// answer), and reports the children that consented before the round's shared deadline.
+    private func askConsent(_ ids: [ChildID], round: UInt64, within deadline: Duration) {
+        own { [supervisor, inbox, clock] in
+            let answers = await gather(ids, within: deadline, on: clock) { id in await supervisor.hooks(of: id)?.hooks.consent() }
+            let ready = Set(answers.filter { $0.value == .ready }.keys)
+            inbox.yield(.consentAnswered(round: round, ready: ready))
+        }
+    }
+
     private func deliver(_ states: [ChildID: HandoverPayload], release: [ChildID]) async {
         for (id, state) in states.sorted(by: { $0.key < $1.key }) { await apply(state, to: id) }
         var shown: [RegistryChange] = []
@@ -425,8 +476,8 @@ final class HubDriver: HubCoordinator {
         state.withLock { state in
             state.timers[timer]?.cancel()
             guard !state.isStopped else { return }
-            state.timers[timer] = Task { [inbox] in
-                guard (try? await Task.sleep(for: delay)) != nil else { return }
+            state.timers[timer] = Task { [inbox, clock] in
+                guard (try? await clock.sleep(for: delay)) != nil else { return }
                 inbox.yield(.timerFired(timer))
             }
         }
@@ -505,6 +556,9 @@ struct MachineSummary: Sendable {
     var isPartitioned = false
     var isLocked = false
     var isDraining = false
+    var pendingTopologyWork = 0
+    /// The local children that deferred their move.
+    var deferredIDs: [ChildID] = []
     /// What gossip did on this node (zero under PubSub).
     var gossip = ChangeLedger.Statistics()
 
@@ -514,6 +568,8 @@ struct MachineSummary: Sendable {
         isPartitioned = machine.partitioned
         isLocked = machine.isLocked
         isDraining = machine.draining
+        pendingTopologyWork = machine.pendingTopologyCount
+        deferredIDs = machine.deferredIDs
         gossip = machine.gossipStatistics
     }
 }

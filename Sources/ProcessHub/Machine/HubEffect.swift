@@ -17,6 +17,11 @@ package enum HubEffect: Sendable {
     /// Apply states to local instances started with ``ChildLaunch/holdsCalls`` and release their
     /// held calls (every listed child is released, with or without a state).
     case deliverStates([ChildID: HandoverPayload], release: [ChildID])
+    /// Ask these local children whether they may move now (``MigrationConsent``), all at once
+    /// and within one shared deadline `within`: answered by one
+    /// ``HubInput/consentAnswered(round:ready:)`` carrying `round`, once every child answered or
+    /// the deadline passed. A child that did not answer in time counts as deferring.
+    case askConsent([ChildID], round: UInt64, within: Duration)
     /// Fire a hook.
     case hook(HubEvent)
     /// Arm (or re-arm) a timer.
@@ -29,6 +34,8 @@ package enum HubEffect: Sendable {
     case registryChanged([RegistryChange])
     /// Something an operator should read.
     case log(MachineLogLevel, String)
+    /// Hand a peer's strategy message to this node's ``StrategyHost``.
+    case deliverStrategyMessage(StrategyEnvelope, from: NodeID)
 }
 
 /// How the driver should start one local child.
@@ -74,6 +81,9 @@ package enum HubEvent: Sendable, Hashable {
     /// A topology batch's redistribution after `nodes` joined or left begins, or is `done`
     /// (``HookKey/preRedistribution``, ``HookKey/postRedistribution``).
     case redistribution(RedistributionKind, nodes: [NodeID], done: Bool)
+    /// This node passed a peer's start of these children on to the nodes they are placed on
+    /// (``HookKey/childrenForwarded``).
+    case childrenForwarded([NodeID: [ChildID]])
     /// These local children are about to move to `node` (``HookKey/preChildrenRedistribution``).
     case childrenRedistributing([ChildID], RedistributionKind, node: NodeID)
     /// Migration `id` of `children` children to `target` began here (it ends with
@@ -86,9 +96,12 @@ package enum HubEvent: Sendable, Hashable {
     /// This node handed the states of these children over to `target`, and they moved
     /// (``HookKey/handoverDelivered``).
     case handoverDelivered([ChildID], to: NodeID)
-    /// A drain finished: nothing is left to move; `migrated` children moved during it
-    /// (``HookKey/drainCompleted``).
-    case drainCompleted(migrated: Int)
+    /// These local children did not consent to move yet: they stay here for now
+    /// (``HookKey/migrationDeferred``).
+    case migrationDeferred([ChildID])
+    /// A drain finished: nothing is left to move; `migrated` children moved during it, and
+    /// `forced` more moved although they still deferred (``HookKey/drainCompleted``).
+    case drainCompleted(migrated: Int, forced: Int)
     /// The hub leaves this node (``HookKey/coordinatorShutdown``).
     case shutdown
 }
@@ -106,8 +119,10 @@ package enum OperationOutcome: Sendable, Hashable {
     case children([ChildOutcome])
     /// The whole request was refused.
     case failed(HubError)
-    /// A drain, leave or migration finished.
+    /// A leave or migration finished.
     case done
+    /// A drain finished; `forced` of its children moved although they still deferred.
+    case drained(forced: Int)
 }
 
 /// How one child of a request went.

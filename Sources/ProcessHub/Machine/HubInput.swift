@@ -19,6 +19,15 @@ package enum HubInput: Sendable {
     case timerFired(HubTimer)
     /// What the local supervisor did with the children the machine gave it.
     case supervisor([SupervisorReport])
+    /// A strategy on this node sends `envelope` to the same strategy on these nodes
+    /// (``StrategyHost/send(_:on:to:)``): it travels in order with the hub's own messages.
+    case strategyMessage(StrategyEnvelope, to: [NodeID])
+    /// The local node was promoted from local-only to a reachable identity: everything the
+    /// machine holds under its old id names the new one from now on.
+    case renamed(to: NodeID)
+    /// The answers to ``HubEffect/askConsent(_:round:within:)`` `round`: the children in `ready`
+    /// consented; every other child of the round deferred, or did not answer in time.
+    case consentAnswered(round: UInt64, ready: Set<ChildID>)
 }
 
 /// Why the engine gave up on a node.
@@ -52,7 +61,12 @@ package enum HubCommand: Sendable {
     /// Move one child hosted on this node to `target`, with the migration strategy's steps.
     case migrate(ChildID, to: NodeID)
     /// Stop taking children and move every local child to its new owner; completes when moved.
-    case drain
+    /// With `askingConsentFor` (and a strategy with ``MigrationConsent``), children are asked
+    /// first, as by any move, and those still deferring after that long move anyway; without it
+    /// (a graceful stop), nothing is asked.
+    case drain(askingConsentFor: Duration? = nil)
+    /// Move these deferred children now, without asking them again (``ProcessHub/migrationReady(_:)``).
+    case migrationReady(Set<ChildID>)
     /// Leave the hub: tell the peers, then stop whatever is still local.
     case leave
     /// Start the configuration's static children that nothing runs yet (once this node has
@@ -60,6 +74,9 @@ package enum HubCommand: Sendable {
     case startStatic([ChildSpec])
     /// Count the majority of a quorum from this cluster size (``ProcessHub/resetQuorumClusterSize(_:)``).
     case resetQuorumSize(Int)
+    /// Answer `.done` once every input before it was handled: the driver's start waits for it,
+    /// so what the API reads (quorum, nodes) reflects the hub's start. Never held.
+    case ready
     /// Fault injection for tests: forget `node`'s slots here, as if every change of them had been
     /// lost on the way; only the synchronisation round can bring them back.
     case forgetSlots(of: NodeID)
@@ -75,16 +92,20 @@ package struct StartCommand: Sendable, Hashable {
     package var checkExisting: Bool
     /// Metadata stored with each child.
     package var metadata: [ChildID: ChildMetadata]
+    /// The nodes each child must run on, when the distribution strategy places by the start's
+    /// mapping (``DistributionStrategy/placesByChildMapping``); empty otherwise.
+    package var placement: [ChildID: [NodeID]]
 
     /// Creates the options.
     package init(
         awaited: Bool = true, timeout: Duration = .seconds(10), checkExisting: Bool = true,
-        metadata: [ChildID: ChildMetadata] = [:]
+        metadata: [ChildID: ChildMetadata] = [:], placement: [ChildID: [NodeID]] = [:]
     ) {
         self.awaited = awaited
         self.timeout = timeout
         self.checkExisting = checkExisting
         self.metadata = metadata
+        self.placement = placement
     }
 }
 
@@ -143,6 +164,10 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
     /// Children of a start that a target refused for a passing reason (it was partitioned or
     /// leaving) are placed again.
     case startRetry(OperationID)
+    /// Children that deferred their move are asked again (``MigrationConsent/retryInterval``).
+    case consentRetry
+    /// The consent a drain waits for is over: what still defers moves anyway.
+    case drainConsentDeadline
     /// Gossip: a gap in some origin's changes may have lasted long enough to pull its slots.
     case gossipGap
 
@@ -157,6 +182,8 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
         case .heldCallsExpiry: "heldCallsExpiry"
         case .heldCommands: "heldCommands"
         case .startRetry(let op): "startRetry(\(op))"
+        case .consentRetry: "consentRetry"
+        case .drainConsentDeadline: "drainConsentDeadline"
         case .gossipGap: "gossipGap"
         }
     }

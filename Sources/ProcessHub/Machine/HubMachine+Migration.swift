@@ -5,31 +5,44 @@ import ClusterNode
 /// states; HotSwap is start holding calls, capture, deliver, stop. Drains and user moves are
 /// the same plans.
 extension HubMachine {
-    /// Moves every running local child whose placement no longer includes this node and that no
-    /// node of its placement runs yet (those are duplicates: ``noteIfMisplaced(_:)``).
-    /// Moves the local children whose placement no longer names this node; `joined` are the
-    /// nodes of the batch that joined (moves to them are announced as a join's).
+    /// Moves the local children whose placement no longer names this node and that no node of
+    /// their placement runs yet (those are duplicates: ``noteIfMisplaced(_:)``); `joined` are the
+    /// nodes of the batch that joined (moves to them are announced as a join's). With consent,
+    /// the children are asked first; those asked or deferred already wait for their answers.
     mutating func rebalance(joined: Set<NodeID> = []) {
         guard !isPartitioned, !hasLeft else { return }
-        let candidates = runningIDs.filter { moving[$0] == nil }
+        let candidates = runningIDs.filter { moving[$0] == nil && !awaitsConsent($0) }
         guard !candidates.isEmpty else { return checkDrainDone() }
-        let placement = placementOf(candidates)
-        var moves: [NodeID: [ChildID]] = [:]
-        for id in candidates {
-            guard let nodes = placement[id], let target = nodes.first, !nodes.contains(local) else { continue }
-            let hosts = Set(registry.info(of: id)?.locations.map(\.node) ?? [])
-            if hosts.isDisjoint(with: nodes) {
-                moves[target, default: []].append(id)
-            } else {
-                noteIfMisplaced(id)
-            }
-        }
-        for (target, ids) in moves.sorted(by: { $0.key < $1.key }) {
+        let plan = movePlan(candidates)
+        noteIfMisplaced(plan.misplaced)
+        var asking: [ChildID] = []
+        for (target, ids) in plan.moves {
             let kind: RedistributionKind = joined.contains(target) ? .nodeJoin : .nodeLeave
             effects.append(.hook(.childrenRedistributing(ids, kind, node: target)))
-            beginMigration(ids, to: target, operation: nil)
+            if asksConsent { asking += ids } else { beginMigration(ids, to: target, operation: nil) }
         }
+        askConsent(asking)
         checkDrainDone()
+    }
+
+    /// Where those of `ids` that run here, idle, have to go: the first node of their placement,
+    /// when it does not name this node and none of its nodes runs them yet (by target, sorted);
+    /// `misplaced` are those another node of their placement runs already.
+    func movePlan(_ ids: [ChildID]) -> (moves: [(NodeID, [ChildID])], misplaced: [ChildID]) {
+        let idle = ids.filter { id in
+            guard case .running = children[id]?.phase else { return false }
+            return moving[id] == nil
+        }
+        guard !idle.isEmpty else { return ([], []) }
+        let placement = placementOf(idle)
+        var moves: [NodeID: [ChildID]] = [:]
+        var misplaced: [ChildID] = []
+        for id in idle {
+            guard let nodes = placement[id], let target = nodes.first, !nodes.contains(local) else { continue }
+            let hosts = Set(registry.info(of: id)?.locations.map(\.node) ?? [])
+            if hosts.isDisjoint(with: nodes) { moves[target, default: []].append(id) } else { misplaced.append(id) }
+        }
+        return (moves.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, misplaced)
     }
 
     mutating func migrateCommand(_ op: OperationID, _ id: ChildID, to target: NodeID) {
@@ -43,7 +56,10 @@ extension HubMachine {
         beginMigration([id], to: target, operation: op)
     }
 
-    mutating func drainCommand(_ op: OperationID) {
+    /// Drains this node. Asking consent for `wait` (SPEC §4.3.7), children are asked as by any
+    /// move and what still defers then moves anyway; without a wait (a graceful stop), children
+    /// are not asked, and those that deferred before move at once.
+    mutating func drainCommand(_ op: OperationID, askingConsentFor wait: Duration?) {
         guard !hasLeft else { return effects.append(.complete(op, .failed(HubError(.hubStopped, "the hub stopped on \(local)")))) }
         if !isDraining {
             isDraining = true
@@ -51,6 +67,11 @@ extension HubMachine {
             placementNodes = currentPlacementNodes()
         }
         drainOperation = op
+        if let wait, settings.consent != nil, !consentWaived {
+            effects.append(.setTimer(.drainConsentDeadline, after: wait))
+        } else {
+            waiveConsent()
+        }
         rebalance()
     }
 
@@ -58,6 +79,8 @@ extension HubMachine {
         effects.append(.hook(.shutdown))
         for peer in peers.sorted() { send(.leaving, to: peer) }
         for (pending, _) in operations.sorted(by: { $0.key < $1.key }) { finish(pending) }
+        for (held, _) in heldCommands { effects.append(.complete(held, .failed(HubError(.hubStopped, "the hub left \(local)")))) }
+        heldCommands = []
         hasLeft = true
         let local = children.keys.sorted()
         if !local.isEmpty { effects.append(.stopChildren(local, .shutdown)) }
@@ -71,9 +94,11 @@ extension HubMachine {
         guard let op = drainOperation, migrations.isEmpty, runningIDs.allSatisfy({ moving[$0] != nil }) || placementNodes.isEmpty
         else { return }
         drainOperation = nil
-        effects.append(.hook(.drainCompleted(migrated: drainMigrated)))
+        effects.append(.cancelTimer(.drainConsentDeadline))
+        effects.append(.hook(.drainCompleted(migrated: max(drainMigrated - drainForced, 0), forced: drainForced)))
+        effects.append(.complete(op, .drained(forced: drainForced)))
         drainMigrated = 0
-        effects.append(.complete(op, .done))
+        drainForced = 0
     }
 
     // MARK: Driving a plan
@@ -83,7 +108,10 @@ extension HubMachine {
         guard !drafts.isEmpty else { return }
         let id = nextMigrationID
         nextMigrationID += 1
-        for draft in drafts { moving[draft.id] = id }
+        for draft in drafts {
+            moving[draft.id] = id
+            forgetConsent(of: draft.id)
+        }
         migrations[id] = Migration(
             id: id, target: target, drafts: Dictionary(uniqueKeysWithValues: drafts.map { ($0.id, $0) }),
             steps: migrationSteps, operation: operation)
@@ -145,16 +173,17 @@ extension HubMachine {
         if !isWaiting(migration) { advance(id) }
     }
 
+    /// One child's state is in; changed in place (one report per child must not copy the
+    /// migration's tables).
     mutating func stateCaptured(_ id: ChildID, _ state: HandoverPayload?) {
-        guard let migrationID = moving[id], var migration = migrations[migrationID], migration.capturing.remove(id) != nil
-        else { return }
-        if let state { migration.states[id] = state }
-        migrations[migrationID] = migration
-        if !isWaiting(migration) { advance(migrationID) }
+        guard let migrationID = moving[id], migrations[migrationID]?.capturing.remove(id) != nil else { return }
+        if let state { migrations[migrationID]?.states[id] = state }
+        if let migration = migrations[migrationID], !isWaiting(migration) { advance(migrationID) }
     }
 
-    /// A child of a migration stopped here: nothing more to do for it (the plan goes on).
-    mutating func migrationChildStopped(_ id: ChildID) {}
+    /// A child stopped here: a plan it belongs to goes on without it; a consent it was asked
+    /// for, or deferred, no longer matters.
+    mutating func migrationChildStopped(_ id: ChildID) { forgetConsent(of: id) }
 
     /// A moving child that the target could not take: it stays here, or, if it no longer runs
     /// here, becomes an orphan started where it belongs.

@@ -18,11 +18,26 @@ extension HubMachine {
     mutating func decideQuorum(left: [NodeID], joined: [NodeID]) {
         let members = self.members
         if !joined.isEmpty {
-            let present = quorum.regainedQuorum(afterJoining: joined, members: members)
+            let present = quorum.regainedQuorum(afterJoining: joined, members: members, at: now)
+            shareQuorumState(with: joined)
             if isPartitioned && present { leavePartition() }
         }
-        if !left.isEmpty && !isPartitioned && quorum.lostQuorum(afterLeaving: left, members: members) {
+        if !left.isEmpty && !isPartitioned && quorum.lostQuorum(afterLeaving: left, members: members, at: now) {
             enterPartition()
+        }
+    }
+
+    /// Tells the nodes that joined what this side's policy saw (``DynamicQuorum``'s departures),
+    /// so that a node back from a split counts the nodes this side lost meanwhile.
+    private mutating func shareQuorumState(with joined: [NodeID]) {
+        guard let state = quorum.sharedState(at: now) else { return }
+        for node in joined.sorted() { send(.quorumState(state), to: node) }
+    }
+
+    /// A peer's policy state; it counts from the next leave or join on, as the peer's own does.
+    mutating func quorumStateReceived(_ state: [UInt8], from peer: NodeID) {
+        if !quorum.adoptShared(state, from: peer, reachable: members, at: now) {
+            log(.warning, "\(local) ignored an unreadable quorum state from \(peer)")
         }
     }
 

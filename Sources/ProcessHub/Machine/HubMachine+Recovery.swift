@@ -15,7 +15,11 @@ extension HubMachine {
         var theirs: [NodeID: [RegistryEntryDraft]] = [:]
         let now = self.now, grace = settings.orphanGrace
         for id in ids {
-            guard let orphan = orphans[id], let owner = placement[id]?.first else { continue }
+            guard let orphan = orphans[id] else { continue }
+            guard let owner = placement[id]?.first else {
+                if distribution.placesByChildMapping { forgetUnplaceable(id) }
+                continue
+            }
             if let target = orphan.inTransitTo, peers.contains(target), now - orphan.since < grace { continue }
             if owner == local {
                 mine.append(orphan.draft)
@@ -40,7 +44,10 @@ extension HubMachine {
         guard pendingTopology.isEmpty else { return effects.append(.setTimer(.reconcile, after: settings.debounce)) }
         recoverOrphans(ownedHereOnly: false)
         startMissingReplicas()
-        rebalance()
+        // A strategy whose answer may change without a topology change (loads, a user's rule)
+        // moves children on joins and leaves only, as ProcessHub does; the periodic look would
+        // otherwise move them at every round.
+        if distribution.isDeterministic { rebalance() }
         if !orphans.isEmpty { effects.append(.setTimer(.reconcile, after: settings.orphanGrace)) }
     }
 

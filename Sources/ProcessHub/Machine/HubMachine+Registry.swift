@@ -163,6 +163,7 @@ extension HubMachine {
 
     /// Where the strategies place `ids` on the current nodes.
     func placementOf(_ ids: [ChildID]) -> [ChildID: [NodeID]] {
-        distribution.belongsTo(ids, replicationFactor: replicationFactor, nodes: placementNodes)
+        if distribution.placesByChildMapping { return mappedPlacementOf(ids) }
+        return distribution.belongsTo(ids, replicationFactor: replicationFactor, nodes: placementNodes)
     }
 }

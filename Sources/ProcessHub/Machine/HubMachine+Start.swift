@@ -15,6 +15,7 @@ extension HubMachine {
         operations[op] = PendingOperation(
             awaited: options.awaited, order: specs.map(\.id), waiting: [:],
             drafts: Dictionary(uniqueKeysWithValues: drafts.map { ($0.id, $0) }))
+        for (id, nodes) in options.placement { mappedPlacement[id] = nodes }
         if !options.awaited { effects.append(.complete(op, .dispatched)) }
         effects.append(.setTimer(.operationDeadline(op), after: options.timeout))
         dispatch(drafts, for: op)
@@ -61,7 +62,7 @@ extension HubMachine {
 
     /// Places `drafts` on the current nodes and sends each node its share.
     mutating func dispatch(_ drafts: [RegistryEntryDraft], for op: OperationID) {
-        let placement = distribution.belongsTo(drafts.map(\.id), replicationFactor: replicationFactor, nodes: placementNodes)
+        let placement = placementOf(drafts.map(\.id))
         var shares: [NodeID: [RegistryEntryDraft]] = [:]
         for draft in drafts {
             let nodes = placement[draft.id] ?? []
@@ -95,6 +96,7 @@ extension HubMachine {
             for draft in chunk { chunkStates[draft.id] = states[draft.id] }
             send(.startChildren(StartChildren(
                 requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls,
+                placement: mappedPlacement(of: chunk.map(\.id), startingOn: node),
                 knownChanges: epidemic.map { _ in gossip.applied[node, default: 0] })),
                 to: node)
             return requestID
@@ -107,6 +109,7 @@ extension HubMachine {
 
     mutating func startRequested(_ request: StartChildren, by peer: NodeID) {
         guard peers.contains(peer) else { return }
+        learnPlacement(from: request)
         let key = InboundKey(peer: peer, requestID: request.requestID)
         inbound[key] = InboundStart(remaining: Set(request.children.map(\.id)), knownChanges: request.knownChanges)
         var accepted: [RegistryEntryDraft] = []
@@ -117,6 +120,7 @@ extension HubMachine {
                 accepted.append(draft)
             }
         }
+        accepted = forwardMisplaced(accepted, of: request, key)
         // Only instances launched for this request hold their calls: one that already runs or
         // starts here (a duplicate's, or another move's) was not started holding.
         let launched = accepted.filter { children[$0.id] == nil }.map(\.id)
@@ -132,20 +136,19 @@ extension HubMachine {
         return nil
     }
 
+    /// One child of a peer's request has its outcome; the last one sends the reply. The request
+    /// is changed in place (never copied out and back): one answer per child must cost O(1),
+    /// not a copy of the request's tables.
     mutating func inboundAnswered(_ key: InboundKey, _ id: ChildID, _ result: Result<ActorID, ChildError>) {
-        guard var request = inbound[key], request.remaining.remove(id) != nil else { return }
+        guard inbound[key]?.remaining.remove(id) != nil else { return }
         switch result {
-        case .success(let actorID): request.outcomes.append(ChildStartOutcome(childID: id, node: local, actorID: actorID))
-        case .failure(let error): request.outcomes.append(ChildStartOutcome(childID: id, node: local, error: error))
+        case .success(let actorID): inbound[key]?.outcomes.append(ChildStartOutcome(childID: id, node: local, actorID: actorID))
+        case .failure(let error): inbound[key]?.outcomes.append(ChildStartOutcome(childID: id, node: local, error: error))
         }
-        if request.remaining.isEmpty {
-            inbound[key] = nil
-            if peers.contains(key.peer) {
-                if let known = request.knownChanges { bringUpToDate(key.peer, from: known) }
-                send(.startReply(requestID: key.requestID, outcomes: request.outcomes), to: key.peer)
-            }
-        } else {
-            inbound[key] = request
+        guard inbound[key]?.remaining.isEmpty == true, let request = inbound.removeValue(forKey: key) else { return }
+        if peers.contains(key.peer) {
+            if let known = request.knownChanges { bringUpToDate(key.peer, from: known) }
+            send(.startReply(requestID: key.requestID, outcomes: request.outcomes), to: key.peer)
         }
     }
 
@@ -166,20 +169,22 @@ extension HubMachine {
             migrationStarted(id, outcomes)
         case .recovery:
             recoveryReplied(outcomes)
+        case .forward(let key):
+            forwardReplied(outcomes, for: key)
         case .stop:
             break
         }
     }
 
+    /// One child of `op` answered from `node`; changed in place, as ``inboundAnswered(_:_:_:)``.
     mutating func operationAnswered(_ op: OperationID, _ id: ChildID, from node: NodeID, _ result: Result<ActorID, ChildError>) {
-        guard var operation = operations[op], operation.waiting[id]?.remove(node) != nil else { return }
+        guard operations[op]?.waiting[id]?.remove(node) != nil else { return }
         switch result {
-        case .success(let actorID): operation.actorIDs[id, default: []].append(actorID)
-        case .failure(let error): operation.errors[id] = error
+        case .success(let actorID): operations[op]?.actorIDs[id, default: []].append(actorID)
+        case .failure(let error): operations[op]?.errors[id] = error
         }
-        if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
-        operations[op] = operation
-        completeIfAnswered(op)
+        if operations[op]?.waiting[id]?.isEmpty == true { operations[op]?.waiting[id] = nil }
+        if operations[op]?.waiting.isEmpty == true { finish(op) }
     }
 
     mutating func completeIfAnswered(_ op: OperationID) {
@@ -219,6 +224,8 @@ extension HubMachine {
                 // The host's instances went with it, and every peer holds the stop's tombstone, so
                 // nothing restarts them: the stop is done.
                 for id in request.childIDs { operationAnswered(op, id, from: request.peer, .success(ActorID(node: request.peer, serial: 0))) }
+            case .forward(let key):
+                for id in request.childIDs { inboundAnswered(key, id, .failure(ChildError(.noResponse, "\(request.peer) went down before it started \(id)"))) }
             case .recovery: break
             }
         }
@@ -252,14 +259,12 @@ extension HubMachine {
 
     /// Keeps `id` of `op` for a retry unless it was placed too often; returns whether it did.
     private mutating func scheduleRetry(_ id: ChildID, of op: OperationID, from node: NodeID) -> Bool {
-        guard var operation = operations[op], (operation.attempts[id] ?? 0) < settings.maxStartAttempts,
-            operation.waiting[id]?.remove(node) != nil
-        else { return false }
-        if operation.waiting[id]?.isEmpty == true { operation.waiting[id] = nil }
-        if operation.retrying.isEmpty { effects.append(.setTimer(.startRetry(op), after: settings.orphanGrace / 4)) }
-        operation.retrying.insert(id)
-        operation.waiting[id, default: []].insert(local)
-        operations[op] = operation
+        let attempts = operations[op]?.attempts[id] ?? 0
+        guard attempts < settings.maxStartAttempts, operations[op]?.waiting[id]?.remove(node) != nil else { return false }
+        if operations[op]?.waiting[id]?.isEmpty == true { operations[op]?.waiting[id] = nil }
+        if operations[op]?.retrying.isEmpty == true { effects.append(.setTimer(.startRetry(op), after: settings.orphanGrace / 4)) }
+        operations[op]?.retrying.insert(id)
+        operations[op]?.waiting[id, default: []].insert(local)
         return true
     }
 

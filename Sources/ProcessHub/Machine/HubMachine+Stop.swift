@@ -67,6 +67,7 @@ extension HubMachine {
         tombstones[id] = TombstoneRecord(epoch: newest, expiresAt: now + settings.tuning.recentStopMemory)
         if let orphan = orphans[id], orphan.draft.epoch <= newest { orphans[id] = nil }
         if let kept = manifest[id], kept.draft.epoch <= newest { manifest[id] = nil }
+        mappedPlacement[id] = nil
         if tombstones.count > settings.tuning.maxRememberedStops { forgetOldestStops() }
         return Tombstone(childID: id, epoch: newest)
     }

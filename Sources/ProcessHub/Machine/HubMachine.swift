@@ -8,16 +8,18 @@ import ClusterNode
 /// it behind a thin driver (transport, supervisor, timers); ``ProcessHubTesting``'s
 /// `SimulatedCluster` runs several of it on a virtual clock.
 ///
-/// Each flow lives in a file named after it: members and topology batches
-/// (`HubMachine+Topology`), starts (`+Start`), stops (`+Stop`), the registry and its
-/// synchronisation (`+Registry`, and `+Gossip` when changes spread epidemically), children
-/// nobody runs (`+Recovery`), quorum (`+Partition`),
-/// moves and drains (`+Migration`), and the local children (`+Children`).
+/// Each flow lives in a file named after it: members, joins, leaves and crashes as topology
+/// batches (`HubMachine+Topology`), starts (`+Start`), forwarding for strategies whose placement
+/// differs per node (`+Forwarding`), stops (`+Stop`), the registry and its synchronisation
+/// (`+Registry`, and `+Gossip` when changes spread epidemically), children nobody runs,
+/// restarted after a crash or a heal (`+Recovery`), quorum and splits (`+Partition`), handovers, moves and drains (`+Migration`), replica roles
+/// (`+Roles`), placement by a start's mapping (`+Mapping`), a local-only node's promotion
+/// (`+Promotion`), and the local children (`+Children`).
 package struct HubMachine: Sendable {
     // MARK: Configuration
 
     /// This node.
-    package let local: NodeID
+    package internal(set) var local: NodeID
     package let settings: MachineSettings
     let distribution: any DistributionStrategy
     let redundancy: any RedundancyStrategy
@@ -57,6 +59,9 @@ package struct HubMachine: Sendable {
     var tombstones: [ChildID: TombstoneRecord] = [:]
     /// Children the registry listed whose every instance was lost, kept until someone runs them.
     var orphans: [ChildID: Orphan] = [:]
+    /// With a strategy that places by the start's mapping: each child's nodes as its start named
+    /// them or as the registry last listed them (see ``HubMachine/placementOf(_:)``).
+    var mappedPlacement: [ChildID: [NodeID]] = [:]
     /// Snapshot parts received so far, by sender.
     var snapshotIDs: [NodeID: Set<ChildID>] = [:]
     /// Local children that may be duplicates, checked when ``HubTimer/duplicateCheck`` fires.
@@ -97,6 +102,21 @@ package struct HubMachine: Sendable {
     var moving: [ChildID: UInt64] = [:]
     var nextMigrationID: UInt64 = 1
 
+    // MARK: Consent (``HubMachine+Consent``)
+
+    /// Local children that did not consent to move yet, with when they first deferred.
+    var deferred: [ChildID: Duration] = [:]
+    /// The children each consent round waits for answers from.
+    var consentRounds: [UInt64: Set<ChildID>] = [:]
+    /// The round each child is being asked in (a child is in at most one).
+    var asked: [ChildID: UInt64] = [:]
+    var nextConsentRound: UInt64 = 1
+    /// Set once children are no longer asked: a graceful stop's drain, or a drain whose wait for
+    /// consent is over (a drain is for good, so this is too).
+    var consentWaived = false
+    /// Children of the drain in progress that moved although they still deferred.
+    var drainForced = 0
+
     /// A machine for `local` with `configuration`'s strategies; `seed` fixes its random choices.
     package init(local: NodeID, configuration: HubConfiguration, settings: MachineSettings? = nil, seed: UInt64) {
         self.local = local
@@ -130,6 +150,10 @@ package struct HubMachine: Sendable {
         case .received(let envelope, let from): received(envelope, from: from)
         case .command(let op, let command): accept(command, op)
         case .timerFired(let timer): timerFired(timer)
+        case .renamed(let new): renamed(to: new)
+        case .strategyMessage(let envelope, let nodes):
+            for node in Set(nodes).sorted() where peers.contains(node) { send(.strategy(envelope), to: node) }
+        case .consentAnswered(let round, let ready): consentAnswered(round, ready: ready)
         case .supervisor(let reports):
             reports.forEach { supervisor($0) }
             noteIfMisplaced(startedInBatch)
@@ -162,6 +186,8 @@ package struct HubMachine: Sendable {
         case .handoverDelivery(let states, let release): handoverDelivered(states, release: release, from: peer)
         case .draining: peerDrains(peer)
         case .leaving: peerLeaves(peer)
+        case .quorumState(let state): quorumStateReceived(state, from: peer)
+        case .strategy(let envelope): effects.append(.deliverStrategyMessage(envelope, from: peer))
         case .gossip(let change): gossipReceived(change, from: peer)
         case .digestRound(let round): digestRoundReceived(round, from: peer)
         case .snapshotRequest: snapshotRequested(by: peer)
@@ -170,6 +196,12 @@ package struct HubMachine: Sendable {
 
     /// Runs `command` now, or holds it (in order) while this node is still syncing.
     private mutating func accept(_ command: HubCommand, _ op: OperationID) {
+        // Leaving never waits for a batch (the node goes, whatever it was about to learn), nor
+        // does the barrier of the start.
+        switch command {
+        case .leave, .ready: return perform(command, op)
+        default: break
+        }
         guard isSyncing || !heldCommands.isEmpty else { return perform(command, op) }
         if heldCommands.isEmpty { effects.append(.setTimer(.heldCommands, after: settings.debounce)) }
         heldCommands.append((op, command))
@@ -196,8 +228,10 @@ package struct HubMachine: Sendable {
         case .start(let specs, let options): startCommand(op, specs, options)
         case .stop(let ids, let options): stopCommand(op, ids, options)
         case .migrate(let id, let target): migrateCommand(op, id, to: target)
-        case .drain: drainCommand(op)
+        case .drain(let wait): drainCommand(op, askingConsentFor: wait)
+        case .migrationReady(let ids): migrationReadyCommand(op, ids)
         case .leave: leaveCommand(op)
+        case .ready: effects.append(.complete(op, .done))
         case .resetQuorumSize(let size): resetQuorumCommand(op, size)
         case .forgetSlots(let node): forgetSlotsCommand(op, of: node)
         case .startStatic(let specs): startStaticCommand(op, specs)
@@ -215,6 +249,8 @@ package struct HubMachine: Sendable {
         case .heldCallsExpiry: releaseExpiredHolds()
         case .heldCommands: runHeldCommands()
         case .startRetry(let op): retryStart(op)
+        case .consentRetry: retryDeferred()
+        case .drainConsentDeadline: drainConsentExpired()
         case .gossipGap: repairGaps()
         }
     }
@@ -293,7 +329,9 @@ package struct HubMachine: Sendable {
     }
 
     mutating func publish(_ changes: [RegistryChange]) {
-        if !changes.isEmpty { effects.append(.registryChanged(changes)) }
+        guard !changes.isEmpty else { return }
+        effects.append(.registryChanged(changes))
+        if distribution.placesByChildMapping { rememberMappedPlacement(of: changes) }
     }
 
     mutating func newRequestID() -> UInt64 {
@@ -341,15 +379,22 @@ extension HubMachine {
 
     /// Whether this node drains (it takes no children).
     package var draining: Bool { isDraining }
+    /// Topology events waiting for their batch (``StrategyHost/pendingWork``).
+    package var pendingTopologyCount: Int { pendingTopology.count }
 
     /// Whether topology work is pending: a batch waits for its window, or moves are in flight
     /// (``ProcessHub/isLocked``).
     package var isLocked: Bool { !pendingTopology.isEmpty || !migrations.isEmpty }
 
-    /// Whether topology events wait for their batch or migrations are in flight.
+    /// Whether topology events wait for their batch, migrations are in flight, or children are
+    /// asked for (or deferred) their consent to move.
     package var isBusy: Bool {
         !pendingTopology.isEmpty || !migrations.isEmpty || !outbound.isEmpty || !inbound.isEmpty || !heldCommands.isEmpty
+            || !deferred.isEmpty || !consentRounds.isEmpty
     }
+
+    /// The local children that deferred their move and wait here (``ProcessHub/deferredChildren``).
+    package var deferredIDs: [ChildID] { deferred.isEmpty ? [] : deferred.keys.sorted() }
 
     /// Whether the machine waits for anything: a batch, a migration, a request, an orphan.
     package var isSettled: Bool { !isBusy && orphans.isEmpty && suspectedDuplicates.isEmpty }

@@ -67,6 +67,11 @@ enum HubPeerMessage: Sendable, Codable {
     case draining
     /// The sender leaves the hub.
     case leaving
+    /// A message of the sender's strategy to the same strategy here (``StrategyHost``).
+    case strategy(StrategyEnvelope)
+    /// The sender's partition policy state (``PartitionPolicy/sharedState(at:)``), sent to a
+    /// node that just joined.
+    case quorumState([UInt8])
     /// A change of `origin`'s slots spreading by gossip (``ChangeSpreading/epidemic(recipients:restrictedRounds:)``).
     case gossip(GossipedChange)
     /// A gossip round collecting every node's digest of its slots.
@@ -100,6 +105,8 @@ enum HubPeerMessage: Sendable, Codable {
         case .handoverDelivery(let s, let r): "handover(\(s.count) states, \(r.count) released)"
         case .draining: "draining"
         case .leaving: "leaving"
+        case .quorumState(let bytes): "quorumState(\(bytes.count) bytes)"
+        case .strategy(let envelope): "strategy(\(envelope.channel), \(envelope.payload.count) bytes)"
         case .gossip(let g): "gossip(\(g.origin.name)#\(g.seq), \(g.change.summary), seen by \(g.seen.count))"
         case .digestRound(let r): "digestRound(\(r.digests.count) digests, \(r.acks.count) acks)"
         case .snapshotRequest: "snapshotRequest"
@@ -123,6 +130,9 @@ enum StartPurpose: String, Sendable, Codable {
     case recovery
     /// A move decided by the hub or asked for by a user.
     case migration
+    /// A user's start passed on by a node the children are not placed on (a strategy whose
+    /// placement is not the same on every node): the receiver starts them as sent.
+    case forwarded
 }
 
 /// The body of ``HubPeerMessage/startChildren(_:)``.
@@ -135,6 +145,8 @@ struct StartChildren: Sendable, Codable {
     var states: [ChildID: HandoverPayload]
     /// The new instances hold their calls until a ``HubPeerMessage/handoverDelivery(states:release:)``.
     var holdsCalls: Bool
+    /// Each child's nodes, when the strategy places by the start's mapping (empty otherwise).
+    var placement: [ChildID: [NodeID]] = [:]
     /// Under gossip, the receiver's last change the sender applied: the reply first sends the
     /// sender every later change, so the sender can apply the registrations the reply names
     /// even when one of them is still on its way by another path.

@@ -32,6 +32,8 @@ package struct MachineSettings: Sendable, Hashable {
     package var heldCallsTTL: Duration = .seconds(30)
     /// How many times a start whose target went down is placed again before it fails.
     package var maxStartAttempts: Int = 5
+    /// Whether (and how) children are asked before they move (``MigrationStrategy/consent``).
+    package var consent: MigrationConsent?
 
     /// The defaults.
     package init() {}
@@ -43,6 +45,7 @@ package struct MachineSettings: Sendable, Hashable {
         spreading = configuration.synchronization.spreading
         migrationTimeout = configuration.migrationTimeout
         heldCallsTTL = configuration.migration.stateTTL
+        consent = configuration.migration.consent
         tuning = configuration.tuning
     }
 }

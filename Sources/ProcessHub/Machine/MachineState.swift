@@ -77,6 +77,9 @@ extension HubMachine {
             case recovery
             /// A migration's start on its target.
             case migration(UInt64)
+            /// A peer's start that this node passed on to the children's owner; its answer
+            /// answers the peer's request.
+            case forward(InboundKey)
         }
     }
 

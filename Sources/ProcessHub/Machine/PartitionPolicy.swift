@@ -17,11 +17,39 @@ public protocol PartitionPolicy: Sendable {
     /// Counts quorum from `size` nodes from now on (after a deliberate scale-down); returns
     /// whether the policy counts from a cluster size at all (only then is `size` taken).
     mutating func resetClusterSize(to size: Int) -> Bool
+
+    /// ``lostQuorum(afterLeaving:members:)`` at the machine's time `now` (measured from the
+    /// machine's origin): the one the machine calls, so a policy that counts recent departures
+    /// reads time from its input, never from a clock.
+    mutating func lostQuorum(afterLeaving left: [NodeID], members: [NodeID], at now: Duration) -> Bool
+    /// ``regainedQuorum(afterJoining:members:)`` at the machine's time `now`.
+    mutating func regainedQuorum(afterJoining joined: [NodeID], members: [NodeID], at now: Duration) -> Bool
+
+    /// What this policy tells the nodes that just joined, so that a node coming back from the
+    /// other side of a split learns what this side saw meanwhile; `nil` shares nothing. The
+    /// bytes are the policy's own: only ``adoptShared(_:from:reachable:at:)`` reads them.
+    func sharedState(at now: Duration) -> [UInt8]?
+    /// A peer's ``sharedState(at:)``, with `reachable` the hub nodes this node reaches (itself
+    /// included). Returns `false` when the bytes cannot be read; the policy is then unchanged.
+    mutating func adoptShared(_ state: [UInt8], from peer: NodeID, reachable: [NodeID], at now: Duration) -> Bool
 }
 
 extension PartitionPolicy {
     /// Policies that count no cluster size take no reset.
     public mutating func resetClusterSize(to size: Int) -> Bool { false }
+
+    /// A policy that ignores time decides as without it.
+    public mutating func lostQuorum(afterLeaving left: [NodeID], members: [NodeID], at now: Duration) -> Bool {
+        lostQuorum(afterLeaving: left, members: members)
+    }
+    /// A policy that ignores time decides as without it.
+    public mutating func regainedQuorum(afterJoining joined: [NodeID], members: [NodeID], at now: Duration) -> Bool {
+        regainedQuorum(afterJoining: joined, members: members)
+    }
+    /// Shares nothing.
+    public func sharedState(at now: Duration) -> [UInt8]? { nil }
+    /// Takes nothing from peers.
+    public mutating func adoptShared(_ state: [UInt8], from peer: NodeID, reachable: [NodeID], at now: Duration) -> Bool { true }
 }
 
 /// Asks a stateless (or internally synchronised) strategy directly.

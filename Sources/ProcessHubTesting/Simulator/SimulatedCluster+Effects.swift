@@ -9,13 +9,14 @@ extension SimulatedCluster {
         case .startChildren(let launches): startChildren(launches, on: slot)
         case .stopChildren(let ids, let cause): stopChildren(ids, cause, on: slot)
         case .captureStates(let ids): captureStates(ids, on: slot)
+        case .askConsent(let ids, let round, let within): askConsent(ids, round: round, within: within, on: slot)
         case .sealCalls(let ids): sealCalls(ids, on: slot)
         case .deliverStates(let states, let release): deliverStates(states, release: release, on: slot)
         case .setTimer(let timer, let after): arm(timer, after: after, on: slot)
         case .cancelTimer(let timer): nodes[slot].timers[timer] = nil
         case .complete(let op, let outcome): completed(op, outcome, on: slot)
         case .hook(.replicaRoles(let roles)): for (id, role) in roles { nodes[slot].children[id]?.role = role }
-        case .hook, .registryChanged, .log: break  // in the trace already
+        case .hook, .registryChanged, .log, .deliverStrategyMessage: break  // in the trace already (no strategy host here)
         }
     }
 
@@ -150,6 +151,31 @@ extension SimulatedCluster {
         case .wanted: truth.states[id] = .uncertain
         case .starting: truth.failedWhileStarting.insert(id)
         default: break
+        }
+    }
+
+    // MARK: Consent
+
+    /// Each child draws whether it defers and how long it takes to answer; the round is
+    /// answered when the slowest child did, or at the deadline, whichever comes first. A child
+    /// that answers after the deadline, or no longer runs here, counts as deferring. Now and then
+    /// an operator lets one of the deferring children go a little later.
+    private func askConsent(_ ids: [ChildID], round: UInt64, within deadline: Duration, on slot: Int) {
+        var ready: Set<ChildID> = []
+        var slowest: Int64 = 0
+        for id in ids {
+            let delay = draw(options.consentDelay)
+            let defers = Double.random(in: 0..<1, using: &random) < options.consentDeferRate
+            slowest = max(slowest, delay)
+            if !defers, delay <= deadline.nanoseconds, nodes[slot].children[id] != nil { ready.insert(id) }
+        }
+        let answeredAt = now + min(slowest, deadline.nanoseconds)
+        let input = HubInput.consentAnswered(round: round, ready: ready)
+        queue.schedule(.input(slot: slot, incarnation: nodes[slot].id.incarnation, input), at: answeredAt)
+        let deferring = ids.filter { !ready.contains($0) }
+        if !deferring.isEmpty, Double.random(in: 0..<1, using: &random) < options.letGoRate {
+            let id = deferring[Int.random(in: 0..<deferring.count, using: &random)]
+            letGo([id], on: slot, at: answeredAt + draw(options.consentDelay))
         }
     }
 

@@ -39,6 +39,7 @@ struct PendingOperation {
         case start([ChildID], previous: [ChildID: GroundTruth.State])
         case stop([ChildID])
         case migrate
+        case migrationReady
         case drain
         case leave
     }
@@ -109,7 +110,16 @@ extension SimulatedCluster {
     func drain(_ slot: Int?) {
         guard let slot else { return note("drain skipped: too few nodes") }
         nodes[slot].drained = true
-        deliver(.command(newOperation(.drain, on: slot), .drain), to: slot)
+        // Children that defer are waited for a little, as `ProcessHub.drain(timeout:)` does.
+        deliver(.command(newOperation(.drain, on: slot), .drain(askingConsentFor: .seconds(2))), to: slot)
+    }
+
+    /// An operator lets `ids` go on `slot` at `time` (``HubCommand/migrationReady(_:)``), if
+    /// that incarnation still runs then.
+    func letGo(_ ids: [ChildID], on slot: Int, at time: Int64) {
+        let op = newOperation(.migrationReady, on: slot)
+        let input = HubInput.command(op, .migrationReady(Set(ids)))
+        queue.schedule(.input(slot: slot, incarnation: nodes[slot].id.incarnation, input), at: time)
     }
 
     /// The node goes away when its leave completes (or after 30 s, as a process that gives up would).
@@ -131,14 +141,14 @@ extension SimulatedCluster {
         case .leave:
             forgetChildrenKnownOnlyBy(slot)
             queue.schedule(.remove(slot: slot, incarnation: nodes[slot].id.incarnation), at: now + 5_000_000)
-        case .migrate, .drain:
+        case .migrate, .migrationReady, .drain:
             break
         }
     }
 
     private func startAnswered(_ ids: [ChildID], previous: [ChildID: GroundTruth.State], _ outcome: OperationOutcome) {
         switch outcome {
-        case .dispatched, .done:
+        case .dispatched, .done, .drained:
             for id in ids { truth.states[id] = startedState(id) }
         case .failed:
             // Refused as a whole: nothing was started.
@@ -159,7 +169,7 @@ extension SimulatedCluster {
 
     private func stopAnswered(_ ids: [ChildID], _ outcome: OperationOutcome) {
         switch outcome {
-        case .dispatched, .done:
+        case .dispatched, .done, .drained:
             for id in ids { truth.states[id] = .stopped }
         case .failed:
             for id in ids { truth.states[id] = .wanted }
@@ -197,7 +207,7 @@ extension SimulatedCluster {
             operations[op] = nil
             switch pending.kind {
             case .start(let ids, _), .stop(let ids): for id in ids { truth.states[id] = .uncertain }
-            case .migrate, .drain, .leave: break
+            case .migrate, .migrationReady, .drain, .leave: break
             }
         }
     }

@@ -20,6 +20,15 @@ public struct SimulationOptions: Sendable, Hashable {
     /// How likely a new child of a random scenario is of a kind whose start always fails (`0` by
     /// default): its start must be reported failed, and it must never count as lost.
     public var failingKindRate: Double
+    /// How likely a simulated child defers its move when the hub asks for its consent (only
+    /// hubs with a ``MigrationConsent`` ask).
+    public var consentDeferRate: Double
+    /// How long a simulated child takes to answer a consent request, at most (each answer draws
+    /// its own delay; one past the round's deadline counts as a deferral).
+    public var consentDelay: ClosedRange<Duration>
+    /// How likely an operator lets one child of a consent round that deferred go a little later
+    /// (``ProcessHub/migrationReady(_:)``).
+    public var letGoRate: Double
     /// Whether random scenarios also join, crash, restart, stall and leave nodes while a split is
     /// in effect (off by default, so that the schedules of existing seeds stay the same).
     public var faultsDuringSplits: Bool
@@ -48,6 +57,9 @@ public struct SimulationOptions: Sendable, Hashable {
         supervisorDelay: ClosedRange<Duration> = .microseconds(100) ... .milliseconds(1),
         startFailureRate: Double = 0,
         failingKindRate: Double = 0,
+        consentDeferRate: Double = 0.4,
+        consentDelay: ClosedRange<Duration> = .microseconds(100) ... .milliseconds(300),
+        letGoRate: Double = 0.2,
         faultsDuringSplits: Bool = false,
         maxChildren: Int = 300,
         maxNodes: Int = 7,
@@ -64,6 +76,9 @@ public struct SimulationOptions: Sendable, Hashable {
         self.supervisorDelay = supervisorDelay
         self.startFailureRate = startFailureRate
         self.failingKindRate = failingKindRate
+        self.consentDeferRate = consentDeferRate
+        self.consentDelay = consentDelay
+        self.letGoRate = letGoRate
         self.faultsDuringSplits = faultsDuringSplits
         self.maxChildren = maxChildren
         self.maxNodes = maxNodes

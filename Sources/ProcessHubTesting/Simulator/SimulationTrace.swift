@@ -91,6 +91,9 @@ extension SimulationTrace {
         case .command(let op, let command): return "command \(op) \(describe(command))"
         case .timerFired(let timer): return "timer \(timer)"
         case .supervisor(let reports): return "supervisor " + reports.map(describe).joined(separator: ", ")
+        case .renamed(let node): return "renamed to \(node)"
+        case .strategyMessage(let envelope, let nodes): return "strategy message on \(envelope.channel) to \(nodes.count) nodes"
+        case .consentAnswered(let round, let ready): return "consent round \(round): \(ids(ready.sorted())) ready"
         }
     }
 
@@ -99,8 +102,10 @@ extension SimulationTrace {
         case .start(let specs, let options): return "start(\(specs.count)\(options.awaited ? "" : ", not awaited"): \(ids(specs.map(\.id))))"
         case .stop(let children, _): return "stop(\(ids(children)))"
         case .migrate(let id, let target): return "migrate(\(id) to \(target.name))"
-        case .drain: return "drain"
+        case .drain(let wait): return "drain\(wait.map { " (consent for \(time($0.nanoseconds)))" } ?? "")"
+        case .migrationReady(let children): return "migrationReady(\(ids(children.sorted())))"
         case .leave: return "leave"
+        case .ready: return "ready"
         case .resetQuorumSize(let size): return "resetQuorumSize(\(size))"
         case .startStatic(let specs): return "startStatic(\(ids(specs.map(\.id))))"
         case .forgetSlots(let node): return "forgetSlots(of \(name(node)))"
@@ -129,6 +134,7 @@ extension SimulationTrace {
         case .stopChildren(let children, let cause): return "stopChildren(\(cause.rawValue)) \(ids(children))"
         case .captureStates(let children): return "captureStates \(ids(children))"
         case .sealCalls(let children): return "sealCalls \(ids(children))"
+        case .askConsent(let children, let round, let within): return "askConsent round \(round) \(ids(children)) within \(time(within.nanoseconds))"
         case .deliverStates(let states, let release): return "deliverStates \(states.count) states, release \(ids(release.sorted()))"
         case .hook(let event): return "hook \(event)"
         case .setTimer(let timer, let after): return "setTimer \(timer) +\(time(after.nanoseconds))"
@@ -136,6 +142,7 @@ extension SimulationTrace {
         case .complete(let op, let outcome): return "complete \(op) \(describe(outcome))"
         case .registryChanged(let changes): return "registryChanged(\(changes.count))"
         case .log(let level, let message): return "log \(level.rawValue): \(message)"
+        case .deliverStrategyMessage(let envelope, let peer): return "deliver strategy message on \(envelope.channel) from \(peer.name)"
         }
     }
 
@@ -143,6 +150,7 @@ extension SimulationTrace {
         switch outcome {
         case .dispatched: return "dispatched"
         case .done: return "done"
+        case .drained(let forced): return "drained (\(forced) forced)"
         case .failed(let error): return "failed(\(error))"
         case .children(let outcomes):
             let failed = outcomes.filter { $0.error != nil }

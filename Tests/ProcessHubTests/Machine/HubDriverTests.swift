@@ -19,6 +19,57 @@ struct HubDriverTests {
         try range.map { try ChildSpec(id: "d\($0)", Counter.self, .init()) }
     }
 
+    /// The strategies that once kept a hub on the legacy coordinator now run on the driver.
+    @Test func everyStrategyOnceLeftToTheLegacyCoordinatorRunsOnTheDriver() async throws {
+        let node = try await ClusterNode.start(.localOnly(name: "lo", secret: ClusterSecret("driver-runs")))
+        defer { Task { await node.shutdown() } }
+        var configurations: [String: HubConfiguration] = [:]
+        for (name, change) in [
+            ("Guided", { (c: inout HubConfiguration) in c.distribution = Guided() }),
+            ("CentralizedLoadBalancer", { $0.distribution = CentralizedLoadBalancer() }),
+            ("OnNamedNode", { $0.distribution = OnNamedNode(name: "lo") }),
+            ("DynamicQuorum", { $0.partitionTolerance = DynamicQuorum(quorumSize: 60) }),
+            ("ColdSwap+consent", { $0.migration = ColdSwap(handover: true, consent: MigrationConsent()) }),
+            ("HotSwap+consent", { $0.migration = HotSwap(consent: MigrationConsent()) }),
+        ] as [(String, (inout HubConfiguration) -> Void)] {
+            var configuration = Self.configuration()
+            change(&configuration)
+            configurations[name] = configuration
+        }
+        for (name, configuration) in configurations.sorted(by: { $0.key < $1.key }) {
+            #expect(HubDriver.runs(configuration, on: node), "\(name) on a local-only node")
+        }
+        var forced = Self.configuration()
+        forced.forcesLegacyCoordinator = true
+        #expect(!HubDriver.runs(forced, on: node))
+    }
+
+    /// The driver's timers run on its injected clock: over real links, a join waits for its
+    /// debounce until the clock says it passed, however long the test waits in real time.
+    @Test func timersRunOnTheInjectedClock() async throws {
+        let cluster = try await LocalCluster.start(nodes: 2)
+        let clock = ManualHubClock()
+        var drivers: [HubDriver] = []
+        do {
+            for (index, node) in cluster.nodes.enumerated() {
+                let driver = HubDriver(configuration: Self.configuration(), node: node, logger: Logger(label: "driver"), seed: UInt64(index), clock: clock)
+                try await driver.start()
+                drivers.append(driver)
+            }
+            try await waitUntil(timeout: .seconds(10), "both hubs announced") { drivers.allSatisfy { $0.peers.count == 1 } }
+            try await Task.sleep(for: .milliseconds(300))  // 15 debounce windows of real time
+            #expect(drivers.allSatisfy { $0.hubNodes.count == 1 }, "the join batch flushed without the clock")
+            clock.advance(by: .milliseconds(25))
+            try await waitUntil(timeout: .seconds(10), "the join batch flushed once the clock passed the debounce") {
+                drivers.allSatisfy { $0.hubNodes.count == 2 }
+            }
+        } catch {
+            Issue.record("\(error)")
+        }
+        for driver in drivers { await driver.stop(movingChildren: false) }
+        await cluster.shutdown()
+    }
+
     @Test func startsStopsAndRecoversOverRealLinks() async throws {
         let cluster = try await LocalCluster.start(nodes: 3)
         var drivers: [HubDriver] = []

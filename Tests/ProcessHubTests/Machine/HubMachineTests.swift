@@ -134,9 +134,9 @@ struct HubMachineTests {
         var h = MachineHarness(nodes: 3)
         h.advance(by: .milliseconds(100))
         h.command(.start(MachineHarness.specs(0..<60), StartCommand()), on: h.nodes[0])
-        let drain = h.command(.drain, on: h.nodes[1])
+        let drain = h.command(.drain(), on: h.nodes[1])
         h.advance(by: .seconds(1))
-        #expect(h.outcomes[drain] == .done)
+        #expect(h.outcomes[drain] == .drained(forced: 0))
         #expect((h.running[h.nodes[1]] ?? [:]).isEmpty)
         #expect(h.instances().count == 60 && h.instances().values.allSatisfy { $0 == 1 })
     }

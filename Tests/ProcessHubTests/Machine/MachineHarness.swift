@@ -26,6 +26,12 @@ struct MachineHarness {
     var serial: UInt64 = 100
     var nextOperation: UInt64 = 1
     var log: [String] = []
+    /// Children that defer their move whenever they are asked for consent (the others consent).
+    var deferring: Set<ChildID> = []
+    /// How many times each child was asked for its consent to move.
+    var consentAsks: [ChildID: Int] = [:]
+    /// Every hook event, by node, in order.
+    var events: [NodeID: [HubEvent]] = [:]
 
     init(nodes count: Int, configuration: HubConfiguration = HubConfiguration(hubID: "m"), settings: MachineSettings = MachineSettings()) {
         for index in 1...count {
@@ -79,7 +85,13 @@ struct MachineHarness {
             outcomes[op] = outcome
         case .log(_, let line):
             log.append("\(node.name): \(line)")
-        case .sealCalls, .hook, .registryChanged:
+        case .askConsent(let ids, let round, _):
+            for id in ids { consentAsks[id, default: 0] += 1 }
+            let ready = Set(ids.filter { !deferring.contains($0) && running[node]?[$0] != nil })
+            queue.append((node, .consentAnswered(round: round, ready: ready)))
+        case .hook(let event):
+            events[node, default: []].append(event)
+        case .sealCalls, .registryChanged, .deliverStrategyMessage:
             break
         }
     }

@@ -76,6 +76,9 @@ public struct CentralizedLoadBalancer: DistributionStrategy {
         runtime?.placeByLoad(children.map(\.id), among: context.nodes)
     }
 
+    /// It learns each placement from the start requests.
+    public var learnsFromStartRequests: Bool { true }
+
     /// Learns where the children of a start request were placed.
     public func received(_ children: [ChildStartData]) {
         runtime?.remember(children.compactMap { child in child.nodes.first.map { (child.childID, $0) } })

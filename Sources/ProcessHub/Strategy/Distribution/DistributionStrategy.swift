@@ -49,6 +49,18 @@ public protocol DistributionStrategy: Sendable {
     /// ``StableHash``). A non-deterministic strategy may return `0`.
     func signature(of nodes: [NodeID]) -> UInt64
 
+    /// Whether each start names its children's nodes (``StartOptions/childMapping``), as
+    /// ``Guided`` does: the hub then keeps every child where its start (or its latest move) put
+    /// it, never moves it when nodes join, and a child whose nodes are all gone has nowhere to
+    /// run. ``belongsTo(_:replicationFactor:nodes:)`` is not asked. The default is `false`.
+    var placesByChildMapping: Bool { get }
+
+    /// Whether ``received(_:)`` must be called even though ``isDeterministic`` is `true` (a
+    /// strategy that learns placements from requests, as ``CentralizedLoadBalancer``). A
+    /// non-deterministic strategy always receives them. The default is `false`, which spares a
+    /// batch the cost of describing every child to a strategy that ignores it.
+    var learnsFromStartRequests: Bool { get }
+
     /// Checks a batch on the originating node before anything is dispatched (ProcessHub's
     /// `children_init`): throw to refuse the whole batch. The default accepts everything.
     func validate(_ children: [ChildSpec], options: StartOptions, context: PlacementContext) throws(HubError)
@@ -91,6 +103,12 @@ extension DistributionStrategy {
 
     /// Ignores it.
     public func received(_ children: [ChildStartData]) {}
+
+    /// Placement is the strategy's.
+    public var placesByChildMapping: Bool { false }
+
+    /// Only non-deterministic strategies receive start requests.
+    public var learnsFromStartRequests: Bool { false }
 
     /// Returns `self`: the strategy needs nothing from the hub.
     public func attach(to host: StrategyHost) -> any DistributionStrategy { self }

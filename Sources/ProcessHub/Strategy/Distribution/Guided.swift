@@ -34,6 +34,9 @@ public struct Guided: DistributionStrategy {
     /// Placement follows the mapping, which every node learns from the requests.
     public var isDeterministic: Bool { true }
 
+    /// The hub keeps each child's nodes from its start on.
+    public var placesByChildMapping: Bool { true }
+
     /// The node set's signature (as ``ConsistentHashing``).
     public func signature(of nodes: [NodeID]) -> UInt64 { ConsistentHashing().signature(of: nodes) }
 

@@ -24,7 +24,7 @@ public final class StrategyHost: Sendable {
     public let logger: Logger
 
     private struct State {
-        weak var core: HubCore?
+        weak var hub: (any StrategyHostBackend)?
         var isBound = false
         var receivers: [String: @Sendable ([UInt8], NodeID) async -> Void] = [:]
         var periodic: [(interval: Duration, body: @Sendable () async -> Void)] = []
@@ -38,43 +38,41 @@ public final class StrategyHost: Sendable {
     }
 
     /// Connects the host to its running hub and starts the periodic work registered so far.
-    func bind(_ core: HubCore) {
+    func bind(_ hub: any StrategyHostBackend) {
         let periodic = state.withLock { state in
-            state.core = core
+            state.hub = hub
             state.isBound = true
             return state.periodic
         }
         for work in periodic { startLoop(work.interval, work.body) }
     }
 
-    private var core: HubCore? { state.withLock { $0.core } }
+    private var hub: (any StrategyHostBackend)? { state.withLock { $0.hub } }
 
     /// Whether the hub has stopped (work and messages have ended).
     public var isStopped: Bool {
-        state.withLock { state in state.isBound && (state.core?.isStopped ?? true) }
+        state.withLock { state in state.isBound && (state.hub?.isStopped ?? true) }
     }
 
     /// The hub's nodes, this one included, sorted.
-    public var hubNodes: [NodeID] { core?.hubNodes ?? [localNode] }
+    public var hubNodes: [NodeID] { hub?.hubNodes ?? [localNode] }
 
     /// The nodes the registry says run the child (empty when it runs nowhere).
     public func nodes(hosting childID: ChildID) -> [NodeID] {
-        core?.registry.actorIDs(of: childID).map(\.node) ?? []
+        hub?.registry.actorIDs(of: childID).map(\.node) ?? []
     }
 
     /// How many children run on this node.
     public func localChildCount() async -> Int {
-        await core?.supervisor.runningCount ?? 0
+        await hub?.supervisor.runningCount ?? 0
     }
 
     /// How much hub work is waiting on this node (topology batches buffered or being handled).
-    public var pendingWork: Int {
-        core?.state.withLock { $0.pendingTopologyWork } ?? 0
-    }
+    public var pendingWork: Int { hub?.pendingTopologyWork ?? 0 }
 
     /// Fires an event hook of the hub.
     public func fire<Payload>(_ key: HookKey<Payload>, _ payload: Payload) async {
-        await core?.hooks.dispatch(key, payload)
+        await hub?.hooks.dispatch(key, payload)
     }
 
     // MARK: Messages
@@ -99,7 +97,7 @@ public final class StrategyHost: Sendable {
     /// Sends `message` on `channel` to each of `nodes` (concurrently; this node gets it without
     /// the network) and returns when every node answered or failed. Failures are logged.
     public func send<Message: Codable & Sendable>(_ message: Message, on channel: String, to nodes: [NodeID]) async {
-        guard let core else { return }
+        guard let hub else { return }
         let envelope: StrategyEnvelope
         do {
             envelope = StrategyEnvelope(channel: channel, sender: localNode, payload: try BinaryEncoder().encode(message))
@@ -108,13 +106,13 @@ public final class StrategyHost: Sendable {
             return
         }
         if nodes.contains(localNode) { await deliver(envelope) }
-        await core.forEachPeer(nodes.filter { $0 != localNode }) { try await $0.strategyMessage(envelope) }
+        await hub.sendStrategyMessage(envelope, to: nodes.filter { $0 != localNode })
     }
 
     /// Hands a received message to its channel's handler; messages from non-members are dropped.
     func deliver(_ envelope: StrategyEnvelope) async {
-        let (receiver, core) = state.withLock { ($0.receivers[envelope.channel], $0.core) }
-        guard let receiver, let core, core.isMember(envelope.sender) else { return }
+        let (receiver, hub) = state.withLock { ($0.receivers[envelope.channel], $0.hub) }
+        guard let receiver, let hub, hub.isMember(envelope.sender) else { return }
         await receiver(envelope.payload, envelope.sender)
     }
 
@@ -139,11 +137,26 @@ public final class StrategyHost: Sendable {
     }
 }
 
+/// What a ``StrategyHost`` needs from the hub it serves (the driver, or the legacy coordinator).
+protocol StrategyHostBackend: AnyObject, Sendable {
+    var isStopped: Bool { get }
+    var hubNodes: [NodeID] { get }
+    var registry: ChildRegistry { get }
+    var supervisor: ChildSupervisor { get }
+    var hooks: HookRegistry { get }
+    /// Topology batches buffered or being handled.
+    var pendingTopologyWork: Int { get }
+    /// Whether `node` is this node or a hub peer.
+    func isMember(_ node: NodeID) -> Bool
+    /// Sends a strategy message to these peers; failures are logged, not thrown.
+    func sendStrategyMessage(_ envelope: StrategyEnvelope, to peers: [NodeID]) async
+}
+
 /// A strategy message on its way to the same strategy on another node.
-struct StrategyEnvelope: Codable, Sendable {
-    var channel: String
-    var sender: NodeID
-    var payload: [UInt8]
+package struct StrategyEnvelope: Codable, Sendable, Hashable {
+    package var channel: String
+    package var sender: NodeID
+    package var payload: [UInt8]
 }
 
 extension HubConfiguration {

@@ -88,6 +88,11 @@ public struct DynamicQuorum: PartitionToleranceStrategy {
 
     static let channel = "processhub.dynamicQuorum.downLog"
 
+    /// A policy holding this hub's down log, on the machine's clock.
+    public func makePolicy() -> any PartitionPolicy {
+        DynamicQuorumPolicy(quorumSize: quorumSize, threshold: thresholdMilliseconds)
+    }
+
     private static func now() -> Int64 { LoadBalancerRuntime.wallClockNanoseconds() / 1_000_000 }
 
     private final class Runtime: Sendable {
@@ -108,6 +113,8 @@ struct DownLog: Codable, Sendable, Equatable {
 
     private(set) var entries: [Entry] = []
 
+    init(entries: [Entry] = []) { self.entries = entries }
+
     /// Forgets entries older than `threshold` and `node`'s previous entry, then logs `node`.
     mutating func recordDown(_ node: NodeID, at now: Int64, threshold: Int64) {
         prune(now: now, threshold: threshold)
@@ -121,7 +128,8 @@ struct DownLog: Codable, Sendable, Equatable {
         entries.removeAll { $0.node.sameEndpoint(as: node) }
     }
 
-    private mutating func prune(now: Int64, threshold: Int64) {
+    /// Forgets entries older than `threshold`.
+    mutating func prune(now: Int64, threshold: Int64) {
         entries.removeAll { $0.at < now - threshold }
     }
 
@@ -140,4 +148,77 @@ struct DownLog: Codable, Sendable, Equatable {
         guard total > 0 else { return false }
         return connected * 100 < quorumPercent * total
     }
+}
+
+/// ``DynamicQuorum`` as a value the hub's state machine owns: the down log, timed by the
+/// machine's clock (milliseconds since its origin). Peers' clocks have other origins, so a log
+/// travels as ages ("left 2.1 s ago"), which the receiver turns into times on its own clock.
+struct DynamicQuorumPolicy: PartitionPolicy {
+    let quorumSize: Int
+    /// How long a departure counts, in milliseconds.
+    let threshold: Int64
+    private(set) var log = DownLog()
+    /// The time of the last decision, for the callers that pass none.
+    private var lastMilliseconds: Int64 = 0
+
+    init(quorumSize: Int, threshold: Int64) {
+        self.quorumSize = quorumSize
+        self.threshold = threshold
+    }
+
+    mutating func lostQuorum(afterLeaving left: [NodeID], members: [NodeID], at now: Duration) -> Bool {
+        let time = advance(to: now)
+        for node in left { log.recordDown(node, at: time, threshold: threshold) }
+        return log.isFailing(connected: members.count, quorumPercent: quorumSize)
+    }
+
+    mutating func regainedQuorum(afterJoining joined: [NodeID], members: [NodeID], at now: Duration) -> Bool {
+        let time = advance(to: now)
+        for node in joined { log.recordUp(node, at: time, threshold: threshold) }
+        return !log.isFailing(connected: members.count, quorumPercent: quorumSize)
+    }
+
+    mutating func lostQuorum(afterLeaving left: [NodeID], members: [NodeID]) -> Bool {
+        lostQuorum(afterLeaving: left, members: members, at: .milliseconds(lastMilliseconds))
+    }
+
+    mutating func regainedQuorum(afterJoining joined: [NodeID], members: [NodeID]) -> Bool {
+        regainedQuorum(afterJoining: joined, members: members, at: .milliseconds(lastMilliseconds))
+    }
+
+    mutating func startsWithoutQuorum(members: [NodeID]) -> Bool { false }
+
+    func sharedState(at now: Duration) -> [UInt8]? {
+        let time = Self.milliseconds(now)
+        let ages = SharedDownLog(entries: log.entries.map { .init(node: $0.node, ageMilliseconds: max(0, time - $0.at)) })
+        return try? BinaryEncoder().encode(ages)
+    }
+
+    mutating func adoptShared(_ state: [UInt8], from peer: NodeID, reachable: [NodeID], at now: Duration) -> Bool {
+        guard let shared = try? BinaryDecoder().decode(SharedDownLog.self, from: state) else { return false }
+        let time = advance(to: now)
+        var theirs = DownLog(entries: shared.entries.map { .init(node: $0.node, at: time - $0.ageMilliseconds) })
+        theirs.prune(now: time, threshold: threshold)
+        log.adopt(theirs, reachable: reachable)
+        return true
+    }
+
+    private mutating func advance(to now: Duration) -> Int64 {
+        lastMilliseconds = max(lastMilliseconds, Self.milliseconds(now))
+        return lastMilliseconds
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// A down log as it travels: each departure's age, not its time.
+private struct SharedDownLog: Codable {
+    struct Entry: Codable {
+        var node: NodeID
+        var ageMilliseconds: Int64
+    }
+
+    var entries: [Entry]
 }
