@@ -40,6 +40,7 @@ enum RegressionSeeds {
         Case(family: "MajorityQuorum+ColdSwap+faults", seed: 700_256, found: "no convergence: an orphan whose restart fails on its owner every time (a kind that never starts) is asked for again every second, forever"),
         Case(family: "MajorityQuorum+ColdSwap+faults", seed: 700_500, found: "no convergence: an orphan whose restart fails on its owner is asked for forever"),
         Case(family: "MajorityQuorum+ColdSwap+faults", seed: 700_620, found: "no convergence: after a split, an orphan whose restart fails on its owner is asked for forever"),
+        Case(family: "Divergence+Gossip", seed: 800_633, found: "split: two nodes moved their copies of a child to a node cut off a moment before; the gossiped moves reached only cut-off nodes, and the snapshot the digest round pulled later withdrew the slots without keeping the child"),
     ]
 }
 

@@ -24,8 +24,8 @@ import Testing
         return configuration
     }
 
-    /// Seeds per family: 10 families × 1 275 ≥ 10 000 schedules.
-    static let perFamily: UInt64 = 1_275
+    /// Seeds per family: 11 families × 1 000 ≥ 10 000 schedules.
+    static let perFamily: UInt64 = 1_000
 
     /// The families that also see start failures and faults during splits.
     static let faulty = SimulationOptions(
@@ -76,6 +76,10 @@ import Testing
         // again, and move once ready or after `maxDeferTime`; drains wait for them, then force.
         Family(name: "ColdSwap+consent", seeds: 1_000_000..<(1_000_000 + perFamily), nodes: 3...7) { _ in
             hub { $0.migration = ColdSwap(handover: true, consent: consent) }
+        },
+        // Registry changes reach most nodes only through other nodes, and rounds every 2 s.
+        Family(name: "Divergence+Gossip", seeds: 800_000..<(800_000 + perFamily), nodes: 3...7) { _ in
+            hub { $0.synchronization = Gossip(syncInterval: .seconds(2), recipients: 2) }
         },
     ]
 

@@ -94,7 +94,7 @@ public struct HubConfiguration: Sendable {
         if maxRestartsPeriod <= .zero { throw fail("maxRestartsPeriod must be positive") }
         if synchronization.syncInterval <= .zero { throw fail("the sync interval must be positive") }
         if let message = tuning.invalidValue { throw fail(message) }
-        if let gossip = synchronization as? Gossip, gossip.recipients < 1 {
+        if case .epidemic(let recipients, _) = synchronization.spreading, recipients < 1 {
             throw fail("Gossip needs at least one recipient")
         }
         try validateStrategies()

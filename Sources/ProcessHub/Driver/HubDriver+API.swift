@@ -178,6 +178,14 @@ extension HubDriver {
             isLocked: isLocked, isPartitioned: isPartitioned, handoversApplied: handoversApplied)
     }
 
+    /// Test support: this node forgets `node`'s slots, as if their changes had never reached it.
+    func forgetSlots(of node: NodeID) async {
+        _ = await perform(.forgetSlots(of: node))
+    }
+
+    /// What gossip did on this node so far.
+    var gossipStatistics: ChangeLedger.Statistics { summary.withLock { $0.gossip } }
+
     func resetQuorumClusterSize(_ size: Int) throws(HubError) {
         guard configuration.partitionTolerance is MajorityQuorum else {
             throw HubError(.invalidConfiguration, "hub \(hubID) does not use MajorityQuorum")

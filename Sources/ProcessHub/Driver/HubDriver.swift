@@ -107,13 +107,13 @@ final class HubDriver: HubCoordinator {
 
     /// Whether the machine runs `configuration` on `node`; the rest still runs on `HubCore`.
     ///
-    /// The machine does not yet run ``Gossip``; it runs every migration strategy, with or
+    /// The machine runs every configuration: every strategy, ``Gossip`` included, with or
     /// without ``MigrationConsent``.
     /// `PROCESSHUB_COORDINATOR=core` forces `HubCore`, to compare the two in one binary.
     static func runs(_ configuration: HubConfiguration, on node: ClusterNode) -> Bool {
         if configuration.forcesLegacyCoordinator { return false }
         if let forced = getenv("PROCESSHUB_COORDINATOR"), String(cString: forced) == "core" { return false }
-        return configuration.synchronization is PubSub
+        return true
     }
 
     /// ProcessHub's `promote_to_node`: the moment a local-only node is promoted (before it
@@ -559,6 +559,8 @@ struct MachineSummary: Sendable {
     var pendingTopologyWork = 0
     /// The local children that deferred their move.
     var deferredIDs: [ChildID] = []
+    /// What gossip did on this node (zero under PubSub).
+    var gossip = ChangeLedger.Statistics()
 
     mutating func update(from machine: HubMachine) {
         peers = machine.activePeers
@@ -568,6 +570,7 @@ struct MachineSummary: Sendable {
         isDraining = machine.draining
         pendingTopologyWork = machine.pendingTopologyCount
         deferredIDs = machine.deferredIDs
+        gossip = machine.gossipStatistics
     }
 }
 

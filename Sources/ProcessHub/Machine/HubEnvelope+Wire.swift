@@ -20,6 +20,11 @@ extension HubEnvelope {
         }
         self.version = version
         self.message = try container.decode(HubPeerMessage.self, forKey: .message)
+        // A sender writes each message in the version that introduced it: one claiming an older
+        // version was not written by a coherent build.
+        guard message.introducedIn <= version else {
+            throw HubError(.malformedMessage, "a \(message.summary) message is not part of hub protocol version \(version)")
+        }
     }
 
     /// Encodes the version, then the message.

@@ -77,6 +77,9 @@ package enum HubCommand: Sendable {
     /// Answer `.done` once every input before it was handled: the driver's start waits for it,
     /// so what the API reads (quorum, nodes) reflects the hub's start. Never held.
     case ready
+    /// Fault injection for tests: forget `node`'s slots here, as if every change of them had been
+    /// lost on the way; only the synchronisation round can bring them back.
+    case forgetSlots(of: NodeID)
 }
 
 /// The options of a start request.
@@ -165,6 +168,8 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
     case consentRetry
     /// The consent a drain waits for is over: what still defers moves anyway.
     case drainConsentDeadline
+    /// Gossip: a gap in some origin's changes may have lasted long enough to pull its slots.
+    case gossipGap
 
     package var description: String {
         switch self {
@@ -179,6 +184,7 @@ package enum HubTimer: Hashable, Sendable, CustomStringConvertible {
         case .startRetry(let op): "startRetry(\(op))"
         case .consentRetry: "consentRetry"
         case .drainConsentDeadline: "drainConsentDeadline"
+        case .gossipGap: "gossipGap"
         }
     }
 }

@@ -54,6 +54,12 @@ extension HubMachine {
         if registry.updateActorID(of: id, on: peer, to: actorID) { publish([.registered(id, ChildLocation(actorID))]) }
     }
 
+    /// Drops `node`'s slots without touching anything else (``HubCommand/forgetSlots(of:)``).
+    mutating func forgetSlotsCommand(_ op: OperationID, of node: NodeID) {
+        if node != local { publish(registry.purge(node)) }
+        effects.append(.complete(op, .done))
+    }
+
     // MARK: Snapshots
 
     /// Sends every local slot to `peer`, in parts; the last withdraws whatever it did not list.
@@ -61,28 +67,44 @@ extension HubMachine {
         let entries = (registry.idsByNode[local] ?? []).sorted().compactMap { registry.entry(of: $0, ownedBy: local) }
         let parts = entries.isEmpty ? [[]] : entries.chunked(settings.tuning.entriesPerMessage).map(Array.init)
         let stones = tombstoneList
+        // Under gossip, the snapshot says which of this node's changes it holds.
+        let mark = epidemic.map { _ in gossip.lastStamped }
         for (index, part) in parts.enumerated() {
             let isLast = index == parts.count - 1
-            send(.snapshot(SnapshotPart(entries: part, tombstones: isLast ? stones : [], isLast: isLast)), to: peer)
+            let snapshot = SnapshotPart(entries: part, tombstones: isLast ? stones : [], isLast: isLast, lastChange: mark)
+            send(.snapshot(snapshot), to: peer)
         }
     }
 
     mutating func snapshotReceived(_ part: SnapshotPart, from peer: NodeID) {
         guard peers.contains(peer) else { return }
+        snapshotPartArrives(part, from: peer)
         let own = part.entries.filter { $0.node == peer }
         snapshotIDs[peer, default: []].formUnion(own.map(\.childID))
         merge(own, from: peer)
         guard part.isLast else { return }
         let listed = snapshotIDs.removeValue(forKey: peer) ?? []
         applyTombstones(part.tombstones)
-        let absent = (registry.idsByNode[peer] ?? []).subtracting(listed)
-        publish(absent.sorted().compactMap { registry.unregister($0, on: peer) })
+        let absent = (registry.idsByNode[peer] ?? []).subtracting(listed).sorted()
+        if epidemic != nil {
+            // Gossip may have lost why these went (a move, a duplicate given up) on a link cut
+            // since: a child left with no instance is kept, not forgotten.
+            withdrawn(absent, by: peer, inTransitTo: nil)
+        } else {
+            publish(absent.compactMap { registry.unregister($0, on: peer) })
+        }
+        snapshotApplied(from: peer)
     }
 
+    /// PubSub: every peer gets this node's slots. Gossip: a digest round starts here.
     mutating func syncRound() {
         effects.append(.setTimer(.syncRound, after: random.jittered(settings.syncInterval)))
         pruneTombstones()
-        for peer in peers.sorted() { sendSnapshot(to: peer) }
+        if let (recipients, restricted) = epidemic {
+            startDigestRound(recipients: recipients, restricted: restricted)
+        } else {
+            for peer in peers.sorted() { sendSnapshot(to: peer) }
+        }
         if !orphans.isEmpty || !isPartitioned { reconcile() }
     }
 

@@ -96,7 +96,8 @@ extension HubMachine {
             for draft in chunk { chunkStates[draft.id] = states[draft.id] }
             send(.startChildren(StartChildren(
                 requestID: requestID, purpose: purpose, children: Array(chunk), states: chunkStates, holdsCalls: holdsCalls,
-                placement: mappedPlacement(of: chunk.map(\.id), startingOn: node))),
+                placement: mappedPlacement(of: chunk.map(\.id), startingOn: node),
+                knownChanges: epidemic.map { _ in gossip.applied[node, default: 0] })),
                 to: node)
             return requestID
         }
@@ -110,7 +111,7 @@ extension HubMachine {
         guard peers.contains(peer) else { return }
         learnPlacement(from: request)
         let key = InboundKey(peer: peer, requestID: request.requestID)
-        inbound[key] = InboundStart(remaining: Set(request.children.map(\.id)))
+        inbound[key] = InboundStart(remaining: Set(request.children.map(\.id)), knownChanges: request.knownChanges)
         var accepted: [RegistryEntryDraft] = []
         for draft in request.children {
             if let error = refusal(ofStart: draft, request.purpose) {
@@ -146,6 +147,7 @@ extension HubMachine {
         }
         guard inbound[key]?.remaining.isEmpty == true, let request = inbound.removeValue(forKey: key) else { return }
         if peers.contains(key.peer) {
+            if let known = request.knownChanges { bringUpToDate(key.peer, from: known) }
             send(.startReply(requestID: key.requestID, outcomes: request.outcomes), to: key.peer)
         }
     }

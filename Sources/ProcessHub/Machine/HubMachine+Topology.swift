@@ -17,6 +17,7 @@ extension HubMachine {
         reachable.remove(node)
         reachableSince[node] = nil
         snapshotIDs[node] = nil
+        gossip.forget(node)
         guard peers.contains(node) else { return }
         removePeer(node)
         log(.info, "hub peer \(node) down (\(reason.rawValue))")
@@ -25,6 +26,7 @@ extension HubMachine {
     private mutating func removePeer(_ node: NodeID) {
         peers.remove(node)
         drainingPeers.remove(node)
+        gossip.forget(node)
         enqueue(.left(node))
     }
 
@@ -47,6 +49,7 @@ extension HubMachine {
         }
         peers.insert(peer)
         if announcement.isDraining { drainingPeers.insert(peer) }
+        if epidemic != nil { gossip.expectSnapshot(from: peer) }
         sendSnapshot(to: peer)
         enqueue(.joined(peer))
     }

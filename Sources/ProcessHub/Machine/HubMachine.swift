@@ -11,8 +11,8 @@ import ClusterNode
 /// Each flow lives in a file named after it: members, joins, leaves and crashes as topology
 /// batches (`HubMachine+Topology`), starts (`+Start`), forwarding for strategies whose placement
 /// differs per node (`+Forwarding`), stops (`+Stop`), the registry and its synchronisation
-/// (`+Registry`), children nobody runs, restarted after a crash or a heal (`+Recovery`), quorum
-/// and splits (`+Partition`), handovers, moves and drains (`+Migration`), replica roles
+/// (`+Registry`, and `+Gossip` when changes spread epidemically), children nobody runs,
+/// restarted after a crash or a heal (`+Recovery`), quorum and splits (`+Partition`), handovers, moves and drains (`+Migration`), replica roles
 /// (`+Roles`), placement by a start's mapping (`+Mapping`), a local-only node's promotion
 /// (`+Promotion`), and the local children (`+Children`).
 package struct HubMachine: Sendable {
@@ -71,6 +71,10 @@ package struct HubMachine: Sendable {
     var snapshotIDs: [NodeID: Set<ChildID>] = [:]
     /// Local children that may be duplicates, checked when ``HubTimer/duplicateCheck`` fires.
     var suspectedDuplicates: Set<ChildID> = []
+    /// Gossip's numbering, ordering and acknowledgements (``HubMachine+Gossip``).
+    var gossip: ChangeLedger
+    /// This node's last change before the input being handled (``catchUp(_:)``).
+    var lastChangeBeforeInput: UInt64 = 0
 
     // MARK: Local children, requests, operations
 
@@ -128,6 +132,7 @@ package struct HubMachine: Sendable {
         self.quorum = configuration.partitionTolerance.makePolicy()
         self.random = MachineRandom(seed: seed)
         self.placementNodes = [local]
+        self.gossip = ChangeLedger(maxEarlyPerOrigin: self.settings.tuning.maxEarlyGossipPerOrigin)
     }
 
     /// The strategy's steps, without the state steps when it does not hand state over.
@@ -141,6 +146,7 @@ package struct HubMachine: Sendable {
     /// Handles one input at time `now` (measured from any fixed origin, never going back).
     package mutating func handle(_ input: HubInput, now: Duration) -> [HubEffect] {
         self.now = max(self.now, now)
+        lastChangeBeforeInput = gossip.lastStamped
         if hasLeft, case .supervisor = input {} else if hasLeft { return [] }
         switch input {
         case .hubStarted: hubStarted()
@@ -187,6 +193,9 @@ package struct HubMachine: Sendable {
         case .leaving: peerLeaves(peer)
         case .quorumState(let state): quorumStateReceived(state, from: peer)
         case .strategy(let envelope): effects.append(.deliverStrategyMessage(envelope, from: peer))
+        case .gossip(let change): gossipReceived(change, from: peer)
+        case .digestRound(let round): digestRoundReceived(round, from: peer)
+        case .snapshotRequest: snapshotRequested(by: peer)
         }
     }
 
@@ -229,6 +238,7 @@ package struct HubMachine: Sendable {
         case .leave: leaveCommand(op)
         case .ready: effects.append(.complete(op, .done))
         case .resetQuorumSize(let size): resetQuorumCommand(op, size)
+        case .forgetSlots(let node): forgetSlotsCommand(op, of: node)
         case .startStatic(let specs): startStaticCommand(op, specs)
         }
     }
@@ -246,6 +256,7 @@ package struct HubMachine: Sendable {
         case .startRetry(let op): retryStart(op)
         case .consentRetry: retryDeferred()
         case .drainConsentDeadline: drainConsentExpired()
+        case .gossipGap: repairGaps()
         }
     }
 
@@ -261,6 +272,7 @@ package struct HubMachine: Sendable {
     /// in the order they happened: a registration always comes before the reply that follows it.
     mutating func send(_ message: HubPeerMessage, to peer: NodeID) {
         flushBroadcasts()
+        catchUp(peer)
         effects.append(.send(HubEnvelope(message), to: peer))
     }
 
@@ -302,11 +314,22 @@ package struct HubMachine: Sendable {
         openWithdrawals = ([], [])
     }
 
-    private mutating func flushBroadcasts() {
+    /// Sends the queued messages: to every peer, or, for slot changes under gossip, to a few.
+    mutating func flushBroadcasts() {
         sealOpenBroadcasts()
         guard !broadcasts.isEmpty else { return }
         let messages = broadcasts.flatMap { chunked($0) }
         broadcasts = []
+        if let (recipients, _) = epidemic {
+            for message in messages {
+                if let change = message.slotChange {
+                    originate(change, recipients: recipients)
+                } else {
+                    for peer in peers.sorted() { effects.append(.send(HubEnvelope(message), to: peer)) }
+                }
+            }
+            return
+        }
         for peer in peers.sorted() {
             for message in messages { effects.append(.send(HubEnvelope(message), to: peer)) }
         }

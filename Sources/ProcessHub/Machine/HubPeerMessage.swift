@@ -5,9 +5,18 @@ import ClusterNode
 /// Every message between the hubs of two nodes is one of ``HubPeerMessage``'s cases, delivered
 /// through one entry point. A receiver refuses a version it does not speak with a typed error
 /// (``HubError/Code/unsupportedProtocol``) and changes nothing.
+///
+/// Each message is written in the oldest version that has it (``HubPeerMessage/introducedIn``):
+/// a build that adds messages still talks to older builds as long as it does not use them
+/// (a PubSub hub never sends a gossip message), and an older build refuses a newer message by
+/// its version, before reading it.
 package struct HubEnvelope: Sendable, Codable, CustomStringConvertible {
-    /// The protocol version this build writes.
-    package static let currentVersion: UInt16 = 1
+    /// The newest protocol version this build writes (and reads).
+    ///
+    /// 1: the machine's first protocol. 2: gossip (``HubPeerMessage/gossip(_:)``,
+    /// ``HubPeerMessage/digestRound(_:)``, ``HubPeerMessage/snapshotRequest``, and the change
+    /// number of a snapshot).
+    package static let currentVersion: UInt16 = 2
     /// The oldest version this build still reads.
     package static let oldestReadableVersion: UInt16 = 1
 
@@ -17,7 +26,7 @@ package struct HubEnvelope: Sendable, Codable, CustomStringConvertible {
     var message: HubPeerMessage
 
     init(_ message: HubPeerMessage) {
-        self.version = Self.currentVersion
+        self.version = message.introducedIn
         self.message = message
     }
 
@@ -63,6 +72,22 @@ enum HubPeerMessage: Sendable, Codable {
     /// The sender's partition policy state (``PartitionPolicy/sharedState(at:)``), sent to a
     /// node that just joined.
     case quorumState([UInt8])
+    /// A change of `origin`'s slots spreading by gossip (``ChangeSpreading/epidemic(recipients:restrictedRounds:)``).
+    case gossip(GossipedChange)
+    /// A gossip round collecting every node's digest of its slots.
+    case digestRound(DigestRound)
+    /// Send me your slots: my view of them differs from your digest.
+    case snapshotRequest
+
+    /// The protocol version that introduced this message: the envelope is written in it.
+    var introducedIn: UInt16 {
+        switch self {
+        case .gossip, .digestRound, .snapshotRequest: 2
+        case .snapshot(let part) where part.lastChange != nil: 2
+        case .startChildren(let request) where request.knownChanges != nil: 2
+        default: 1
+        }
+    }
 
     var summary: String {
         switch self {
@@ -82,6 +107,9 @@ enum HubPeerMessage: Sendable, Codable {
         case .leaving: "leaving"
         case .quorumState(let bytes): "quorumState(\(bytes.count) bytes)"
         case .strategy(let envelope): "strategy(\(envelope.channel), \(envelope.payload.count) bytes)"
+        case .gossip(let g): "gossip(\(g.origin.name)#\(g.seq), \(g.change.summary), seen by \(g.seen.count))"
+        case .digestRound(let r): "digestRound(\(r.digests.count) digests, \(r.acks.count) acks)"
+        case .snapshotRequest: "snapshotRequest"
         }
     }
 }
@@ -119,6 +147,10 @@ struct StartChildren: Sendable, Codable {
     var holdsCalls: Bool
     /// Each child's nodes, when the strategy places by the start's mapping (empty otherwise).
     var placement: [ChildID: [NodeID]] = [:]
+    /// Under gossip, the receiver's last change the sender applied: the reply first sends the
+    /// sender every later change, so the sender can apply the registrations the reply names
+    /// even when one of them is still on its way by another path.
+    var knownChanges: UInt64? = nil
 }
 
 /// A child to start, with the row version its registration will carry.
@@ -159,6 +191,9 @@ struct SnapshotPart: Sendable, Codable {
     var entries: [RegistryEntry]
     var tombstones: [Tombstone]
     var isLast: Bool
+    /// Under gossip, the number of the sender's latest change: the snapshot holds every change
+    /// up to it, so the receiver skips those that still arrive by other paths.
+    var lastChange: UInt64? = nil
 }
 
 /// A child stopped on purpose, at the row version it had: every instance of that version or an
@@ -167,4 +202,70 @@ struct SnapshotPart: Sendable, Codable {
 struct Tombstone: Sendable, Codable, Hashable {
     var childID: ChildID
     var epoch: UInt64
+}
+
+// MARK: Gossip (SPEC §4.4.2)
+
+/// A change of one node's own slots: what gossip carries, and what PubSub broadcasts as the
+/// matching ``HubPeerMessage`` cases.
+enum SlotChange: Sendable, Codable {
+    case registered([RegistryEntry])
+    case unregistered([ChildID], tombstones: [Tombstone])
+    case suspended([ChildID])
+    case moved([ChildID], to: NodeID)
+    case actorUpdated(ChildID, ActorID)
+
+    /// The message PubSub sends for it.
+    var message: HubPeerMessage {
+        switch self {
+        case .registered(let entries): .registered(entries)
+        case .unregistered(let ids, let tombstones): .unregistered(ids, tombstones: tombstones)
+        case .suspended(let ids): .suspended(ids)
+        case .moved(let ids, let target): .moved(ids, to: target)
+        case .actorUpdated(let id, let actorID): .actorUpdated(id, actorID)
+        }
+    }
+
+    var summary: String { message.summary }
+}
+
+extension HubPeerMessage {
+    /// The slot change this message broadcasts, if it is one (the rest goes to every peer directly).
+    var slotChange: SlotChange? {
+        switch self {
+        case .registered(let entries): .registered(entries)
+        case .unregistered(let ids, let tombstones): .unregistered(ids, tombstones: tombstones)
+        case .suspended(let ids): .suspended(ids)
+        case .moved(let ids, let target): .moved(ids, to: target)
+        case .actorUpdated(let id, let actorID): .actorUpdated(id, actorID)
+        default: nil
+        }
+    }
+}
+
+/// A change of `origin`'s slots on its way through the cluster, with the nodes that have it.
+struct GossipedChange: Sendable, Codable {
+    var origin: NodeID
+    /// The origin's number for it: changes of one origin are applied in this order.
+    var seq: UInt64
+    /// The nodes that have applied it.
+    var seen: [NodeID]
+    var change: SlotChange
+}
+
+/// What one node's slots look like, in a few bytes: a node whose view differs pulls them.
+struct NodeDigest: Sendable, Codable, Hashable {
+    /// The node's latest change when the digest was taken.
+    var seq: UInt64
+    var count: Int
+    /// Order-independent hash of (child id, actor serial) over the slots.
+    var hash: UInt64
+}
+
+/// A digest round: it collects every node's digest, then each node compares them with its view.
+struct DigestRound: Sendable, Codable {
+    var id: UInt64
+    var digests: [NodeID: NodeDigest]
+    /// The nodes that have compared.
+    var acks: [NodeID]
 }

@@ -7,6 +7,13 @@ package struct MachineSettings: Sendable, Hashable {
     package var debounce: Duration = .milliseconds(20)
     /// The period of the full synchronisation round (``SynchronizationStrategy/syncInterval``).
     package var syncInterval: Duration = .seconds(15)
+    /// How registry changes and rounds travel (``SynchronizationStrategy/spreading``).
+    package var spreading: ChangeSpreading = .everyPeer
+    /// Gossip: how long a change of one origin may wait for an earlier one before this node
+    /// pulls that origin's slots. Paths reorder changes by milliseconds; a gap that lasts longer
+    /// lost a change, and waiting for the next round would keep the origin's later changes
+    /// (and the stops among them) back until then.
+    package var gossipGapRepair: Duration = .milliseconds(500)
     /// How long after a join, a heal or a regained quorum children nobody seems to run wait
     /// before they are restarted: the snapshots of the returning nodes arrive first, so a child
     /// that still runs over there is not started twice.
@@ -35,6 +42,7 @@ package struct MachineSettings: Sendable, Hashable {
     package init(_ configuration: HubConfiguration) {
         debounce = configuration.clusterEventDebounce
         syncInterval = configuration.synchronization.syncInterval
+        spreading = configuration.synchronization.spreading
         migrationTimeout = configuration.migrationTimeout
         heldCallsTTL = configuration.migration.stateTTL
         consent = configuration.migration.consent

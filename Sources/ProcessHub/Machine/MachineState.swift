@@ -57,6 +57,8 @@ extension HubMachine {
 
     struct InboundStart: Sendable {
         var remaining: Set<ChildID>
+        /// Under gossip, this node's last change the requester had applied when it asked.
+        var knownChanges: UInt64? = nil
         var outcomes: [ChildStartOutcome] = []
     }
 

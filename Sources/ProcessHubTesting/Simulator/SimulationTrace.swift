@@ -108,6 +108,7 @@ extension SimulationTrace {
         case .ready: return "ready"
         case .resetQuorumSize(let size): return "resetQuorumSize(\(size))"
         case .startStatic(let specs): return "startStatic(\(ids(specs.map(\.id))))"
+        case .forgetSlots(let node): return "forgetSlots(of \(name(node)))"
         }
     }
 

@@ -17,6 +17,9 @@ public struct Gossip: SynchronizationStrategy {
     /// every node starts one each interval.
     public var restrictedInit: Bool
 
+    /// Each change to `recipients` random peers, passed on by whoever learns of it.
+    public var spreading: ChangeSpreading { .epidemic(recipients: recipients, restrictedRounds: restrictedInit) }
+
     /// Creates the strategy.
     public init(syncInterval: Duration = .seconds(15), recipients: Int = 3, restrictedInit: Bool = true) {
         self.syncInterval = syncInterval
