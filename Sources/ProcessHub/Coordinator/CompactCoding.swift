@@ -35,12 +35,7 @@ struct NodeTable {
 extension UnkeyedEncodingContainer {
     mutating func encodeNodes(_ table: NodeTable) throws {
         try encode(table.nodes.count)
-        for node in table.nodes {
-            try encode(node.name)
-            try encode(node.host)
-            try encode(node.port)
-            try encode(node.incarnation)
-        }
+        for node in table.nodes { try encodeNode(node) }
     }
 
     mutating func encodeSpec(_ spec: ChildSpec) throws {
@@ -77,11 +72,7 @@ extension UnkeyedDecodingContainer {
 
     mutating func decodeNodes() throws -> NodeTable {
         var nodes: [NodeID] = []
-        for _ in 0..<(try decodeCount()) {
-            nodes.append(NodeID(
-                name: try decode(String.self), host: try decode(String.self), port: try decode(Int.self),
-                incarnation: try decode(UInt64.self)))
-        }
+        for _ in 0..<(try decodeCount()) { nodes.append(try decodeNode()) }
         return NodeTable(decoded: nodes)
     }
 

@@ -171,18 +171,12 @@ struct RegistryEntryDraft: Sendable, Codable, Hashable {
 
     init(from decoder: any Decoder) throws {
         var container = try decoder.unkeyedContainer()
-        spec = try container.decodeSpec()
-        metadata = try container.decodeMetadata()
-        epoch = try container.decode(UInt64.self)
-        authoredBy = try container.decodeNode()
+        self = try container.decodeRowVersion()
     }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.unkeyedContainer()
-        try container.encodeSpec(spec)
-        try container.encodeMetadata(metadata)
-        try container.encode(epoch)
-        try container.encodeNode(authoredBy)
+        try container.encodeRowVersion(self)
     }
 }
 

@@ -38,24 +38,26 @@ struct RegistryEntry: Sendable, Codable, Hashable {
 
     init(from decoder: any Decoder) throws {
         var container = try decoder.unkeyedContainer()
-        spec = try container.decodeSpec()
-        metadata = try container.decodeMetadata()
-        epoch = try container.decode(UInt64.self)
-        authoredBy = try container.decodeNode()
-        actorID = try container.decodeActorID()
+        let version = try container.decodeRowVersion()
+        self.init(spec: version.spec, metadata: version.metadata, epoch: version.epoch, authoredBy: version.authoredBy, actorID: try container.decodeActorID())
     }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.unkeyedContainer()
-        try container.encodeSpec(spec)
-        try container.encodeMetadata(metadata)
-        try container.encode(epoch)
-        try container.encodeNode(authoredBy)
+        try container.encodeRowVersion(RegistryEntryDraft(spec: spec, metadata: metadata, epoch: epoch, authoredBy: authoredBy))
         try container.encodeActorID(actorID)
     }
 }
 
 extension UnkeyedEncodingContainer {
+    /// A row's version as flat values: the spec, the metadata, the epoch and the author.
+    mutating func encodeRowVersion(_ draft: RegistryEntryDraft) throws {
+        try encodeSpec(draft.spec)
+        try encodeMetadata(draft.metadata)
+        try encode(draft.epoch)
+        try encodeNode(draft.authoredBy)
+    }
+
     /// A node as four flat values.
     mutating func encodeNode(_ node: NodeID) throws {
         try encode(node.name)
@@ -74,6 +76,11 @@ extension UnkeyedEncodingContainer {
 }
 
 extension UnkeyedDecodingContainer {
+    mutating func decodeRowVersion() throws -> RegistryEntryDraft {
+        RegistryEntryDraft(
+            spec: try decodeSpec(), metadata: try decodeMetadata(), epoch: try decode(UInt64.self), authoredBy: try decodeNode())
+    }
+
     mutating func decodeNode() throws -> NodeID {
         NodeID(name: try decode(String.self), host: try decode(String.self), port: try decode(Int.self), incarnation: try decode(UInt64.self))
     }
