@@ -302,7 +302,19 @@ final class HubDriver: HubCoordinator {
             let effects = machine.handle(input, now: clock.elapsed)
             let entries = registryEntries(for: effects, in: machine)
             summary.withLock { $0.update(from: machine) }
-            for effect in effects { await carryOut(effect, entries: entries) }
+            // Registry changes next to each other reach the read side as one write (a batch of
+            // starts publishes one change per child), still in order with the other effects.
+            var changes: [RegistryChange] = []
+            for effect in effects {
+                if case .registryChanged(let more) = effect {
+                    changes.append(contentsOf: more)
+                    continue
+                }
+                if !changes.isEmpty { await mirror(changes, entries: entries) }
+                changes.removeAll(keepingCapacity: true)
+                await carryOut(effect, entries: entries)
+            }
+            if !changes.isEmpty { await mirror(changes, entries: entries) }
         }
     }
 
@@ -310,6 +322,9 @@ final class HubDriver: HubCoordinator {
     /// the whole input (a change undone within the same input has no slot left).
     private func registryEntries(for effects: [HubEffect], in machine: HubMachine) -> [RegistryKey: RegistryEntry] {
         var entries: [RegistryKey: RegistryEntry] = [:]
+        var count = 0
+        for case .registryChanged(let changes) in effects { count += changes.count }
+        entries.reserveCapacity(count)
         for case .registryChanged(let changes) in effects {
             for case .registered(let id, let location) in changes {
                 entries[RegistryKey(id: id, node: location.node)] = machine.entry(of: id, on: location.node)
@@ -447,19 +462,24 @@ final class HubDriver: HubCoordinator {
     private func mirror(_ changes: [RegistryChange], entries: [RegistryKey: RegistryEntry]) async {
         var applied: [RegistryChange] = []
         applied.reserveCapacity(changes.count)
+        // Consecutive registrations are written in one call: one lock round per run, not per child.
+        var registrations: [RegistryEntry] = []
         let local = node.id
         for change in changes {
             switch change {
             case .registered(let id, let location):
                 guard let entry = entries[RegistryKey(id: id, node: location.node)] else { continue }
                 if location.node == local && withhold(entry) { continue }
-                _ = registry.register([entry])
+                registrations.append(entry)
             case .unregistered(let id, let node):
+                if !registrations.isEmpty { _ = registry.register(registrations) }
+                registrations.removeAll(keepingCapacity: true)
                 if node == local { state.withLock { _ = $0.holding.removeValue(forKey: id) } }
                 _ = registry.unregister([id], on: node)
             }
             applied.append(change)
         }
+        if !registrations.isEmpty { _ = registry.register(registrations) }
         await registryChanged(applied)
     }
 
