@@ -246,7 +246,10 @@ final class HubDriver: HubCoordinator {
             guard !state.isStopped else { return }
             let key = state.nextTask
             state.nextTask += 1
-            state.tasks[key] = Task { [weak self] in
+            // Off the event loops: a long machine step (a snapshot of a million slots, a large
+            // batch) must never keep a loop from answering heartbeats, or peers declare a busy
+            // node dead.
+            state.tasks[key] = Task(executorPreference: OffLoopExecutor.shared) { [weak self] in
                 await body()
                 _ = self?.state.withLock { $0.tasks.removeValue(forKey: key) }
             }
