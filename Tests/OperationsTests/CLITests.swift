@@ -75,7 +75,10 @@ struct CLITests {
         let common = ["127.0.0.1:\(port)", "--secret", secret, "--hub", "ops", "--json"]
 
         // Both nodes in the hub, nothing started yet.
-        var status = try await waitForStatus(common) { $0.nodes.count == 2 && !$0.isLocked }
+        // Each hub applies the other's join in its own topology batch: wait until both have.
+        var status = try await waitForStatus(common) { status in
+            status.nodes.count == 2 && !status.isLocked && status.nodes.allSatisfy { $0.members?.count == 2 }
+        }
         #expect(Set(status.nodes.map(\.node)) == ["\(firstID)", "\(secondID)"])
         #expect(status.nodes.allSatisfy { $0.state == "up" && $0.members?.count == 2 })
         #expect(status.registryCount == 0 && status.children.isEmpty && !status.isPartitioned)
