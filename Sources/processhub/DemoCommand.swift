@@ -136,11 +136,26 @@ private struct DemoRun {
         try await showCounts(cluster, nodes)
         say("   Counters given +1000 before the crash (their nodes: before the crash → after it → after the join):")
         for (id, mark) in marked.sorted(by: { $0.key < $1.key }) {
-            guard let counter = try cluster.hub.resolve(id, as: Counter.self) else { continue }
-            let current = try await counter.current()
+            guard let current = try await currentValue(of: id, cluster) else { continue }
             let path = (mark.path + [nodeName(of: id, cluster)]).joined(separator: " → ")
             let verdict = current == mark.value ? "kept its value" : "restarted fresh: its node was SIGKILLed, no state survives that"
             say("     \(id): \(mark.value) → \(current)  [\(path)] \(verdict)")
+        }
+    }
+
+    /// A counter's value, read through this node's registry. Right after a move the registry may
+    /// still name the old instance for a moment (the origin's withdrawal is on its way, as in any
+    /// eventually consistent registry): while the instance it names is gone, look it up again,
+    /// for up to 2 s.
+    private func currentValue(of id: ChildID, _ cluster: HubBenchCluster) async throws -> Int? {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            guard let counter = try cluster.hub.resolve(id, as: Counter.self) else { return nil }
+            do {
+                return try await counter.current()
+            } catch let error as ClusterError where error.code == .unknownActor && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
     }
 
